@@ -1,0 +1,49 @@
+# 家访通 — common tasks. `make run` to try it, `make test` to run every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+# Settings for `make run`; anything set in your environment wins.
+JIAFANG_DEMO          ?= 1
+JIAFANG_BIND          ?= 127.0.0.1:3000
+JIAFANG_DATABASE_URL  ?= sqlite://data/jiafang.sqlite?mode=rwc
+JIAFANG_STORAGE_DIR   ?= data/photos
+JIAFANG_SITE_ROOT     ?= target/site
+
+.PHONY: run test lint e2e build tools test-tools
+# Steps depend on each other (tools before builds, builds before tests).
+.NOTPARALLEL:
+
+## run: install missing tools, build (release), migrate + seed, serve on $(JIAFANG_BIND)
+run: tools build
+	mkdir -p data
+	JIAFANG_DEMO='$(JIAFANG_DEMO)' \
+	JIAFANG_BIND='$(JIAFANG_BIND)' \
+	JIAFANG_DATABASE_URL='$(JIAFANG_DATABASE_URL)' \
+	JIAFANG_STORAGE_DIR='$(JIAFANG_STORAGE_DIR)' \
+	JIAFANG_SITE_ROOT='$(JIAFANG_SITE_ROOT)' \
+	./target/release/jiafang
+
+## test: Rust tests (SQLite + a throwaway PostgreSQL), then Playwright end-to-end tests
+test: test-tools
+	scripts/with-postgres.sh cargo test -p migrations -p app -p server --features app/ssr --no-fail-fast
+	$(MAKE) --no-print-directory e2e
+
+## e2e: release build + Playwright in headless Chromium
+e2e: build
+	cd end2end && npx playwright test
+
+## lint: formatting and clippy (server and wasm client)
+lint:
+	cargo fmt --all -- --check
+	cargo clippy -p app -p server -p migrations --features app/ssr --all-targets -- -D warnings
+	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+build:
+	cargo leptos build --release
+
+tools:
+	scripts/install-tools.sh
+
+test-tools:
+	scripts/install-tools.sh --test

@@ -1,0 +1,143 @@
+//! The JSON REST API under `/api/v1`, for clients other than the Leptos UI
+//! (the service worker, tests, future apps). Each domain module contributes
+//! its handlers; this file holds what they share and the OpenAPI document.
+
+use std::net::SocketAddr;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts};
+use axum::http::request::Parts;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Serialize;
+use utoipa::OpenApi;
+
+use crate::auth::service::client_ip;
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// `Json<T>` whose rejections (bad JSON, wrong content type, too large) are
+/// our structured 4xx errors instead of axum's plain-text ones.
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(AppError))]
+pub struct ApiJson<T>(pub T);
+
+impl From<JsonRejection> for AppError {
+    fn from(rejection: JsonRejection) -> Self {
+        let message = match &rejection {
+            JsonRejection::MissingJsonContentType(_) => {
+                "请求须为 JSON（Content-Type: application/json）".to_owned()
+            }
+            JsonRejection::JsonSyntaxError(_) => "JSON 格式错误".to_owned(),
+            JsonRejection::JsonDataError(e) => format!("JSON 字段有误：{}", e.body_text()),
+            JsonRejection::BytesRejection(_) => "请求体无法读取或过大".to_owned(),
+            _ => "请求体无效".to_owned(),
+        };
+        AppError::Invalid {
+            field: None,
+            message,
+        }
+    }
+}
+
+impl<T: Serialize> axum::response::IntoResponse for ApiJson<T> {
+    fn into_response(self) -> axum::response::Response {
+        Json(self.0).into_response()
+    }
+}
+
+/// `Path<T>` whose rejections are our structured 4xx errors.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(AppError))]
+pub struct ApiPath<T>(pub T);
+
+impl From<axum::extract::rejection::PathRejection> for AppError {
+    fn from(rejection: axum::extract::rejection::PathRejection) -> Self {
+        AppError::Invalid {
+            field: None,
+            message: format!("路径参数有误：{}", rejection.body_text()),
+        }
+    }
+}
+
+/// The caller's address for rate limiting (see `client_ip`).
+pub struct ClientIp(pub String);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0);
+        Ok(ClientIp(client_ip(
+            &parts.headers,
+            peer,
+            state.config.trust_proxy,
+        )))
+    }
+}
+
+/// Error body of every API error.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Stable machine-readable code, e.g. `bad_credentials`.
+    pub error: String,
+    /// Explanation in Chinese, fit to show to the user.
+    pub message: String,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "家访通 API", version = "1", description = "JSON API of 家访通. Errors are `{\"error\": code, \"message\": 中文说明}`."),
+    paths(
+        crate::auth::api::create_session,
+        crate::auth::api::delete_session,
+        crate::auth::api::get_me,
+        crate::auth::api::change_password,
+        crate::roster::api::list_students,
+        crate::roster::api::get_student,
+    ),
+    components(schemas(ErrorBody)),
+    tags((name = "auth", description = "登录与账号"), (name = "roster", description = "学生名册"))
+)]
+pub struct ApiDoc;
+
+async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+async fn not_found() -> AppError {
+    AppError::not_found("该接口")
+}
+
+/// Everything under `/api/v1`.
+pub fn router() -> Router<AppState> {
+    use crate::auth::api as auth;
+    use crate::roster::api as roster;
+    Router::new()
+        .route(
+            "/session",
+            post(auth::create_session).delete(auth::delete_session),
+        )
+        .route("/me", get(auth::get_me))
+        .route("/me/password", axum::routing::put(auth::change_password))
+        .route("/students", get(roster::list_students))
+        .route("/students/{id}", get(roster::get_student))
+        .route("/openapi.json", get(openapi_json))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+async fn method_not_allowed() -> (axum::http::StatusCode, Json<serde_json::Value>) {
+    (
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        Json(
+            serde_json::json!({"error": "method_not_allowed", "message": "该接口不支持此请求方法"}),
+        ),
+    )
+}

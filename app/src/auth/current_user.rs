@@ -1,0 +1,119 @@
+//! The logged-in person, loaded from the session on every request: as an
+//! axum extractor for the REST API and with `current_user()` for server
+//! functions. Both go through `CurrentUser::from_session`.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use tower_sessions::Session;
+
+use crate::auth::access::Access;
+use crate::db::entities::{user, user_role};
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub const SESSION_USER_KEY: &str = "user_id";
+
+#[derive(Clone, Debug)]
+pub struct CurrentUser {
+    pub user: user::Model,
+    pub roles: Vec<user_role::Model>,
+    pub access: Access,
+}
+
+impl CurrentUser {
+    pub async fn from_session(
+        db: &DatabaseConnection,
+        session: &Session,
+    ) -> Result<Self, AppError> {
+        let user_id: Option<i32> = session
+            .get(SESSION_USER_KEY)
+            .await
+            .map_err(|e| AppError::internal("session load failed", e))?;
+        let user_id = user_id.ok_or(AppError::Unauthenticated)?;
+        Self::load(db, user_id).await
+    }
+
+    pub async fn load(db: &DatabaseConnection, user_id: i32) -> Result<Self, AppError> {
+        let user = user::Entity::find_by_id(user_id)
+            .filter(user::Column::IsActive.eq(true))
+            .one(db)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
+        let roles = user_role::Entity::find()
+            .filter(user_role::Column::UserId.eq(user_id))
+            .all(db)
+            .await?;
+        let access = Access::load(db, &roles).await?;
+        Ok(CurrentUser {
+            user,
+            roles,
+            access,
+        })
+    }
+
+    /// Accounts created by an admin must change their password before doing
+    /// anything else.
+    pub fn require_password_changed(self) -> Result<Self, AppError> {
+        if self.user.must_change_password {
+            Err(AppError::PasswordChangeRequired)
+        } else {
+            Ok(self)
+        }
+    }
+}
+
+async fn session_from_parts(parts: &mut Parts, state: &AppState) -> Result<Session, AppError> {
+    Session::from_request_parts(parts, state)
+        .await
+        .map_err(|(_, msg)| AppError::internal("session layer missing", msg))
+}
+
+/// Extractor for REST handlers: a logged-in user who has set their own password.
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let session = session_from_parts(parts, state).await?;
+        CurrentUser::from_session(&state.db, &session)
+            .await?
+            .require_password_changed()
+    }
+}
+
+/// Extractor for the few endpoints a user with a pending forced password
+/// change may still call: who am I, change password, log out.
+pub struct SessionUser(pub CurrentUser);
+
+impl FromRequestParts<AppState> for SessionUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let session = session_from_parts(parts, state).await?;
+        Ok(SessionUser(
+            CurrentUser::from_session(&state.db, &session).await?,
+        ))
+    }
+}
+
+/// For server functions: the session of the current request.
+pub async fn request_session() -> Result<Session, AppError> {
+    leptos_axum::extract::<Session>()
+        .await
+        .map_err(|e| AppError::internal("session layer missing", e))
+}
+
+/// For server functions: the logged-in user who has set their own password.
+pub async fn current_user() -> Result<CurrentUser, AppError> {
+    let state = AppState::from_context()?;
+    let session = request_session().await?;
+    CurrentUser::from_session(&state.db, &session)
+        .await?
+        .require_password_changed()
+}

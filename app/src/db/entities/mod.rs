@@ -1,0 +1,17 @@
+//! sea-orm entities, one file per table; the schema itself lives in the
+//! `migrations` crate.
+
+pub mod audit_log;
+pub mod class;
+pub mod county;
+pub mod grade;
+pub mod guardian;
+pub mod login_failure;
+pub mod school;
+pub mod semester;
+pub mod session;
+pub mod student;
+pub mod student_status_history;
+pub mod town;
+pub mod user;
+pub mod user_role;

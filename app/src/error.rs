@@ -1,0 +1,191 @@
+//! The one error type of the application layer.
+//!
+//! Shared by server functions (serialised to the browser, shown in Chinese)
+//! and by the REST API (rendered as `{"error": code, "message": 中文}` with the
+//! matching HTTP status). Internal details never leave the server: they are
+//! logged where the error is created and the client only sees `internal`.
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Error)]
+#[serde(tag = "error", rename_all = "snake_case")]
+pub enum AppError {
+    #[error("请先登录")]
+    Unauthenticated,
+    #[error("用户名或密码错误")]
+    BadCredentials,
+    #[error("登录尝试过于频繁，请 {} 分钟后再试", retry_after_secs.div_ceil(60).max(1))]
+    RateLimited { retry_after_secs: u64 },
+    #[error("首次登录请先修改密码")]
+    PasswordChangeRequired,
+    #[error("没有权限访问该内容")]
+    Forbidden,
+    #[error("未找到{what}")]
+    NotFound { what: String },
+    #[error("{message}")]
+    Invalid {
+        field: Option<String>,
+        message: String,
+    },
+    #[error("{message}")]
+    Conflict { message: String },
+    #[error("请求来源不可信，已拒绝")]
+    CrossOrigin,
+    #[error("服务器内部错误，请稍后再试")]
+    Internal,
+    #[error("无法连接服务器：{message}")]
+    Network { message: String },
+}
+
+impl AppError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError::Invalid {
+            field: Some(field.into()),
+            message: message.into(),
+        }
+    }
+
+    pub fn not_found(what: impl Into<String>) -> Self {
+        AppError::NotFound { what: what.into() }
+    }
+
+    /// Machine-readable code, stable for API clients.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Unauthenticated => "unauthenticated",
+            AppError::BadCredentials => "bad_credentials",
+            AppError::RateLimited { .. } => "rate_limited",
+            AppError::PasswordChangeRequired => "password_change_required",
+            AppError::Forbidden => "forbidden",
+            AppError::NotFound { .. } => "not_found",
+            AppError::Invalid { .. } => "invalid",
+            AppError::Conflict { .. } => "conflict",
+            AppError::CrossOrigin => "cross_origin",
+            AppError::Internal => "internal",
+            AppError::Network { .. } => "network",
+        }
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::Unauthenticated | AppError::BadCredentials => 401,
+            AppError::RateLimited { .. } => 429,
+            AppError::PasswordChangeRequired | AppError::Forbidden | AppError::CrossOrigin => 403,
+            AppError::NotFound { .. } => 404,
+            AppError::Invalid { .. } => 422,
+            AppError::Conflict { .. } => 409,
+            AppError::Internal => 500,
+            AppError::Network { .. } => 503,
+        }
+    }
+}
+
+impl leptos::server_fn::error::FromServerFnError for AppError {
+    type Encoder = leptos::server_fn::codec::JsonEncoding;
+
+    fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
+        use leptos::server_fn::error::ServerFnErrorErr as E;
+        match value {
+            // Arguments that do not even parse are the caller's mistake.
+            E::Args(msg) | E::Deserialization(msg) | E::MissingArg(msg) => AppError::Invalid {
+                field: None,
+                message: format!("请求参数有误：{msg}"),
+            },
+            E::Request(msg) | E::Response(msg) => AppError::Network { message: msg },
+            other => AppError::Network {
+                message: other.to_string(),
+            },
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod server {
+    use super::AppError;
+    use axum::http::StatusCode;
+    use axum::response::{IntoResponse, Response};
+
+    impl AppError {
+        pub fn status_code(&self) -> StatusCode {
+            StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        }
+
+        /// Log an unexpected failure with its cause and turn it into `Internal`.
+        pub fn internal(context: &str, err: impl std::fmt::Display) -> Self {
+            tracing::error!(%err, "{context}");
+            AppError::Internal
+        }
+
+        /// For server functions: make the HTTP status match the error
+        /// (leptos would otherwise answer every error with 500).
+        pub fn into_server_fn_response(self) -> Self {
+            if let Some(res) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+                res.set_status(self.status_code());
+            }
+            self
+        }
+    }
+
+    impl From<sea_orm::DbErr> for AppError {
+        fn from(err: sea_orm::DbErr) -> Self {
+            AppError::internal("database error", err)
+        }
+    }
+
+    impl IntoResponse for AppError {
+        fn into_response(self) -> Response {
+            let mut body = serde_json::json!({ "error": self.code(), "message": self.to_string() });
+            match &self {
+                AppError::Invalid {
+                    field: Some(field), ..
+                } => body["field"] = field.clone().into(),
+                AppError::RateLimited { retry_after_secs } => {
+                    body["retry_after_secs"] = (*retry_after_secs).into()
+                }
+                _ => {}
+            }
+            let mut response = (self.status_code(), axum::Json(body)).into_response();
+            if let AppError::RateLimited { retry_after_secs } = self {
+                if let Ok(value) = retry_after_secs.to_string().parse() {
+                    response
+                        .headers_mut()
+                        .insert(axum::http::header::RETRY_AFTER, value);
+                }
+            }
+            response
+        }
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_limit_message_rounds_up_to_minutes() {
+        assert_eq!(
+            AppError::RateLimited {
+                retry_after_secs: 61
+            }
+            .to_string(),
+            "登录尝试过于频繁，请 2 分钟后再试"
+        );
+        assert_eq!(
+            AppError::RateLimited {
+                retry_after_secs: 1
+            }
+            .to_string(),
+            "登录尝试过于频繁，请 1 分钟后再试"
+        );
+    }
+
+    #[test]
+    fn errors_round_trip_through_json() {
+        let err = AppError::invalid("new_password", "新密码至少 8 位");
+        let json = serde_json::to_string(&err).unwrap();
+        assert_eq!(serde_json::from_str::<AppError>(&json).unwrap(), err);
+    }
+}

@@ -1,0 +1,106 @@
+//! The home page (who is logged in, their roles, the way into each area)
+//! and the pages of the areas that later issues fill in.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::auth::Me;
+use crate::auth::pages::{Authenticated, LogoutButton};
+use crate::layout::AREAS;
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    view! { <Authenticated view=home/> }
+}
+
+fn home(me: Me) -> impl IntoView {
+    let place = me
+        .school
+        .as_ref()
+        .map(|s| s.name.clone())
+        .or(me.area.clone())
+        .unwrap_or_default();
+    view! {
+        <section class="card welcome">
+            <h1><span data-testid="user-name">{me.display_name.clone()}</span>"，您好"</h1>
+            <p class="place" data-testid="user-school">{place}</p>
+            <ul class="roles" data-testid="user-roles">
+                {me
+                    .roles
+                    .iter()
+                    .map(|r| {
+                        view! {
+                            <li>
+                                <span class="role">{r.label.clone()}</span>
+                                <span class="scope">{r.scope.clone()}</span>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        </section>
+        <section class="grid">
+            {AREAS
+                .into_iter()
+                .map(|(href, label, icon)| {
+                    view! {
+                        <A href=href attr:class="tile">
+                            <span class="tile-icon" aria-hidden="true">{icon}</span>
+                            <span>{label}</span>
+                            <small>{area_blurb(href)}</small>
+                        </A>
+                    }
+                })
+                .collect_view()}
+        </section>
+        <section class="account">
+            <a href="/change-password">"修改密码"</a>
+            <LogoutButton/>
+        </section>
+    }
+}
+
+fn area_blurb(href: &str) -> &'static str {
+    match href {
+        "/visits" => "家访记录表、照片、家长签名",
+        "/tasks" => "本学期家访任务与进度",
+        "/students" => "我的学生名册",
+        "/ledgers" => "在校、疑似辍学、辍学台账",
+        "/reports" => "辍学学生情况月报",
+        _ => "",
+    }
+}
+
+/// An area whose features arrive with later issues: says what it will hold.
+#[component]
+pub fn AreaPage(area: &'static str) -> impl IntoView {
+    let (title, text) = match area {
+        "visits" => (
+            "家访",
+            "在这里填写家访记录表（离线可用）：学生、日期、方式、家庭情况、谈话要点、照片和家长签名，回到有信号的地方自动同步。",
+        ),
+        "tasks" => (
+            "任务",
+            "本学期家访任务：应完成、已完成、待同步、剩余人次和每周需要的进度。",
+        ),
+        "ledgers" => (
+            "台账",
+            "在校生台账、疑似辍学台账、辍学台账，以及劝返和送教上门记录。",
+        ),
+        _ => (
+            "报表",
+            "每月辍学学生情况统计表的生成、签章扫描件上传与报送情况。",
+        ),
+    };
+    view! {
+        <Authenticated view=move |_| {
+            view! {
+                <section class="card">
+                    <h1>{title}</h1>
+                    <p>{text}</p>
+                    <p class="hint">"此功能正在建设中。"</p>
+                </section>
+            }
+        }/>
+    }
+}

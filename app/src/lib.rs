@@ -1,0 +1,28 @@
+//! 家访通: the Leptos application (components, routes, server functions,
+//! shared types) and, with the `ssr` feature, the server-side domain logic.
+//!
+//! Organised by domain: `auth` (accounts, sessions, access control),
+//! `roster` (students), `home` (landing page and the areas to come), with
+//! `layout` for the app frame. Server-only plumbing: `config`, `state`,
+//! `db`, `api` (REST router + OpenAPI), `audit`.
+#![recursion_limit = "256"]
+
+pub mod auth;
+pub mod error;
+pub mod home;
+pub mod layout;
+pub mod roster;
+
+mod app;
+pub use app::{App, shell};
+
+#[cfg(feature = "ssr")]
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod audit;
+#[cfg(feature = "ssr")]
+pub mod config;
+#[cfg(feature = "ssr")]
+pub mod db;
+#[cfg(feature = "ssr")]
+pub mod state;

@@ -1,0 +1,230 @@
+//! Students of the caller's classes or school: the roster the phone caches
+//! and the 学生 page shows.
+
+pub mod pages;
+pub mod server_fns;
+
+#[cfg(feature = "ssr")]
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod service;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// A student's status; the dated history of changes is kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum StudentStatus {
+    InSchool,
+    OnLeave,
+    SuspectedDropout,
+    Dropout,
+    Persuading,
+    Returned,
+    TransferredOut,
+    Suspended,
+}
+
+impl StudentStatus {
+    pub const ALL: [StudentStatus; 8] = [
+        StudentStatus::InSchool,
+        StudentStatus::OnLeave,
+        StudentStatus::SuspectedDropout,
+        StudentStatus::Dropout,
+        StudentStatus::Persuading,
+        StudentStatus::Returned,
+        StudentStatus::TransferredOut,
+        StudentStatus::Suspended,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            StudentStatus::InSchool => "in_school",
+            StudentStatus::OnLeave => "on_leave",
+            StudentStatus::SuspectedDropout => "suspected_dropout",
+            StudentStatus::Dropout => "dropout",
+            StudentStatus::Persuading => "persuading",
+            StudentStatus::Returned => "returned",
+            StudentStatus::TransferredOut => "transferred_out",
+            StudentStatus::Suspended => "suspended",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            StudentStatus::InSchool => "在校",
+            StudentStatus::OnLeave => "请假",
+            StudentStatus::SuspectedDropout => "疑似辍学",
+            StudentStatus::Dropout => "辍学",
+            StudentStatus::Persuading => "劝返中",
+            StudentStatus::Returned => "复学",
+            StudentStatus::TransferredOut => "转出",
+            StudentStatus::Suspended => "休学",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Gender {
+    Male,
+    Female,
+}
+
+impl Gender {
+    pub fn code(self) -> &'static str {
+        match self {
+            Gender::Male => "male",
+            Gender::Female => "female",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "male" => Some(Gender::Male),
+            "female" => Some(Gender::Female),
+            _ => None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Gender::Male => "男",
+            Gender::Female => "女",
+        }
+    }
+}
+
+/// Special groups that get extra care and visits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SpecialGroup {
+    LeftBehind,
+    Orphan,
+    Disabled,
+    LowIncome,
+    Poverty,
+    SingleParent,
+    Other,
+}
+
+impl SpecialGroup {
+    pub fn label(self) -> &'static str {
+        match self {
+            SpecialGroup::LeftBehind => "留守",
+            SpecialGroup::Orphan => "孤儿",
+            SpecialGroup::Disabled => "残疾",
+            SpecialGroup::LowIncome => "低保",
+            SpecialGroup::Poverty => "脱贫(建档立卡)",
+            SpecialGroup::SingleParent => "单亲",
+            SpecialGroup::Other => "其他",
+        }
+    }
+}
+
+/// One row of the roster.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct StudentSummary {
+    pub id: i32,
+    pub name: String,
+    pub gender: Gender,
+    pub school_id: i32,
+    pub class_id: i32,
+    pub class_name: String,
+    pub status: StudentStatus,
+    pub special_groups: Vec<SpecialGroup>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct GuardianView {
+    pub name: String,
+    pub relation: String,
+    /// Only for staff who contact the family; `None` otherwise.
+    pub phone: Option<String>,
+    pub is_primary: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct StatusChange {
+    pub from: Option<StudentStatus>,
+    pub to: StudentStatus,
+    pub effective_date: NaiveDate,
+    pub note: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct StudentDetail {
+    pub summary: StudentSummary,
+    pub birth_date: Option<NaiveDate>,
+    /// 学籍号, masked unless the caller manages the student.
+    pub student_no: String,
+    /// Identity-card number, always masked (PIPL minimisation).
+    pub id_card_masked: Option<String>,
+    /// Only for staff who visit the family.
+    pub home_address: Option<String>,
+    pub other_group_note: Option<String>,
+    pub status_since: NaiveDate,
+    pub guardians: Vec<GuardianView>,
+    pub history: Vec<StatusChange>,
+}
+
+/// Keep the first `keep_start` and last `keep_end` characters, star the rest.
+pub fn mask(value: &str, keep_start: usize, keep_end: usize) -> String {
+    let chars: Vec<char> = value.chars().collect();
+    if chars.len() <= keep_start + keep_end {
+        return "*".repeat(chars.len());
+    }
+    chars
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            if i < keep_start || i >= chars.len() - keep_end {
+                *c
+            } else {
+                '*'
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn masks_identity_numbers() {
+        assert_eq!(mask("441622201501012345", 3, 4), "441***********2345");
+        assert_eq!(mask("123", 3, 4), "***");
+    }
+
+    #[test]
+    fn status_codes_round_trip() {
+        for s in StudentStatus::ALL {
+            assert_eq!(StudentStatus::from_code(s.code()), Some(s));
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn mask_keeps_length_and_hides_the_middle(v in "[0-9X]{0,24}", a in 0usize..5, b in 0usize..5) {
+            let m = mask(&v, a, b);
+            prop_assert_eq!(m.chars().count(), v.chars().count());
+            if v.chars().count() > a + b {
+                prop_assert!(m.chars().skip(a).take(v.chars().count() - a - b).all(|c| c == '*'));
+            }
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! Roster queries, always filtered by the caller's `Access`.
+
+use std::collections::HashMap;
+
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+
+use crate::auth::current_user::CurrentUser;
+use crate::db::entities::{class, guardian, student, student_status_history};
+use crate::error::AppError;
+use crate::roster::{
+    Gender, GuardianView, SpecialGroup, StatusChange, StudentDetail, StudentStatus, StudentSummary,
+    mask,
+};
+
+pub async fn list_students(
+    db: &DatabaseConnection,
+    current: &CurrentUser,
+) -> Result<Vec<StudentSummary>, AppError> {
+    let Some(condition) = current.access.student_condition() else {
+        return Ok(Vec::new());
+    };
+    let rows = student::Entity::find()
+        .filter(condition)
+        .order_by_asc(student::Column::ClassId)
+        .order_by_asc(student::Column::Name)
+        .order_by_asc(student::Column::Id)
+        .all(db)
+        .await?;
+    let mut class_ids: Vec<i32> = rows.iter().map(|s| s.class_id).collect();
+    class_ids.sort_unstable();
+    class_ids.dedup();
+    let class_names: HashMap<i32, String> = class::Entity::find()
+        .filter(class::Column::Id.is_in(class_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.name))
+        .collect();
+    Ok(rows.iter().map(|s| summary(s, &class_names)).collect())
+}
+
+pub async fn get_student(
+    db: &DatabaseConnection,
+    current: &CurrentUser,
+    id: i32,
+) -> Result<StudentDetail, AppError> {
+    // Unknown ids and other people's students get the same answer.
+    let s = student::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::Forbidden)?;
+    current.access.ensure_read_student(&s)?;
+    let class_names: HashMap<i32, String> = class::Entity::find_by_id(s.class_id)
+        .one(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.name))
+        .collect();
+    let contacts = current.access.can_see_contacts(&s);
+    let manages = current.access.can_edit_student(&s);
+    let guardians = guardian::Entity::find()
+        .filter(guardian::Column::StudentId.eq(s.id))
+        .order_by_desc(guardian::Column::IsPrimary)
+        .order_by_asc(guardian::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|g| GuardianView {
+            name: g.name,
+            relation: g.relation,
+            phone: if contacts { g.phone } else { None },
+            is_primary: g.is_primary,
+        })
+        .collect();
+    let history = student_status_history::Entity::find()
+        .filter(student_status_history::Column::StudentId.eq(s.id))
+        .order_by_asc(student_status_history::Column::EffectiveDate)
+        .order_by_asc(student_status_history::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|h| {
+            Some(StatusChange {
+                from: h.from_status.as_deref().and_then(StudentStatus::from_code),
+                to: StudentStatus::from_code(&h.to_status)?,
+                effective_date: h.effective_date,
+                note: h.note,
+            })
+        })
+        .collect();
+    Ok(StudentDetail {
+        summary: summary(&s, &class_names),
+        birth_date: s.birth_date,
+        student_no: if manages {
+            s.student_no.clone()
+        } else {
+            mask(&s.student_no, 1, 4)
+        },
+        id_card_masked: s.id_card.as_deref().map(|v| mask(v, 3, 4)),
+        home_address: if contacts {
+            s.home_address.clone()
+        } else {
+            None
+        },
+        other_group_note: s.flag_other.clone(),
+        status_since: s.status_since,
+        guardians,
+        history,
+    })
+}
+
+fn summary(s: &student::Model, class_names: &HashMap<i32, String>) -> StudentSummary {
+    StudentSummary {
+        id: s.id,
+        name: s.name.clone(),
+        gender: Gender::from_code(&s.gender).unwrap_or(Gender::Male),
+        school_id: s.school_id,
+        class_id: s.class_id,
+        class_name: class_names.get(&s.class_id).cloned().unwrap_or_default(),
+        status: StudentStatus::from_code(&s.status).unwrap_or(StudentStatus::InSchool),
+        special_groups: special_groups(s),
+    }
+}
+
+pub fn special_groups(s: &student::Model) -> Vec<SpecialGroup> {
+    [
+        (s.flag_left_behind, SpecialGroup::LeftBehind),
+        (s.flag_orphan, SpecialGroup::Orphan),
+        (s.flag_disabled, SpecialGroup::Disabled),
+        (s.flag_low_income, SpecialGroup::LowIncome),
+        (s.flag_poverty, SpecialGroup::Poverty),
+        (s.flag_single_parent, SpecialGroup::SingleParent),
+        (
+            s.flag_other
+                .as_deref()
+                .is_some_and(|v| !v.trim().is_empty()),
+            SpecialGroup::Other,
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(on, group)| on.then_some(group))
+    .collect()
+}

@@ -1,0 +1,20 @@
+//! Database schema for 家访通. Every migration must run identically on
+//! SQLite (the embedded default) and PostgreSQL (the scale-out path); the
+//! test suite applies them up and down on both.
+
+pub use sea_orm_migration::prelude::*;
+
+pub mod m20261123_000001_org_and_people;
+mod m20261123_000002_accounts;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261123_000001_org_and_people::Migration),
+            Box::new(m20261123_000002_accounts::Migration),
+        ]
+    }
+}

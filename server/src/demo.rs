@@ -1,0 +1,551 @@
+//! Demo data: one county, one town, two schools with full classes, a
+//! current semester and the documented demo accounts. Only loaded when demo
+//! mode is on; idempotent (a second run finds the county and does nothing).
+
+use chrono::{Datelike, NaiveDate, Utc};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryFilter, Set, TransactionTrait,
+};
+
+use app::auth::Role;
+use app::auth::password::hash_password;
+use app::db::entities::{
+    class, county, grade, guardian, school, semester, student, student_status_history, town, user,
+    user_role,
+};
+use app::roster::StudentStatus;
+
+pub const DEMO_PASSWORD: &str = "demo-password";
+const COUNTY_CODE: &str = "441622";
+
+type SeedResult<T> = Result<T, sea_orm::DbErr>;
+
+/// The two demo schools: name, stage, and classes (grade level, grade
+/// name, class name, head teacher, class size). Sizes 40–50, some odd.
+struct SchoolPlan {
+    name: &'static str,
+    stage: &'static str,
+    classes: &'static [(i32, &'static str, &'static str, usize)],
+}
+
+const SCHOOLS: [SchoolPlan; 2] = [
+    SchoolPlan {
+        name: "龙川县老隆镇第一小学",
+        stage: "primary",
+        classes: &[
+            (3, "三年级", "三年级(1)班", 45),
+            (3, "三年级", "三年级(2)班", 44),
+            (4, "四年级", "四年级(1)班", 47),
+            (4, "四年级", "四年级(2)班", 42),
+        ],
+    },
+    SchoolPlan {
+        name: "龙川县老隆镇中学",
+        stage: "junior",
+        classes: &[
+            (7, "七年级", "七年级(1)班", 49),
+            (7, "七年级", "七年级(2)班", 46),
+        ],
+    },
+];
+
+/// Documented accounts (README) and the other staff of the schools.
+/// (username, display name, must change password)
+const ACCOUNTS: [(&str, &str); 7] = [
+    ("principal", "王建国"),
+    ("head", "李红梅"),
+    ("teacher", "张伟"),
+    ("admin", "陈静"),
+    ("county", "刘志强"),
+    ("town", "何晓东"),
+    ("principal2", "黄志明"),
+];
+
+pub async fn seed(db: &DatabaseConnection) -> SeedResult<()> {
+    let txn = db.begin().await?;
+    if county::Entity::find()
+        .filter(county::Column::Code.eq(COUNTY_CODE))
+        .one(&txn)
+        .await?
+        .is_some()
+    {
+        tracing::info!("demo data already present");
+        return txn.commit().await;
+    }
+    // One hash for all demo accounts: hashing is deliberately slow.
+    let hash = hash_password(DEMO_PASSWORD).map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
+    let mut rng = StdRng::seed_from_u64(20261123);
+    let today = Utc::now().date_naive();
+
+    let county = county::ActiveModel {
+        name: Set("龙川县".into()),
+        code: Set(Some(COUNTY_CODE.into())),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let town = town::ActiveModel {
+        county_id: Set(county.id),
+        name: Set("老隆镇".into()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let (name, start, end) = current_semester(today);
+    semester::ActiveModel {
+        county_id: Set(county.id),
+        school_id: Set(None),
+        name: Set(name),
+        start_date: Set(start),
+        end_date: Set(end),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+
+    let mut users = std::collections::HashMap::new();
+    for (username, display_name) in ACCOUNTS {
+        let u = insert_user(&txn, username, display_name, &hash, false).await?;
+        users.insert(username, u.id);
+    }
+
+    let mut student_no = 0u32;
+    let mut school_ids = Vec::new();
+    for (school_index, plan) in SCHOOLS.iter().enumerate() {
+        let school = school::ActiveModel {
+            county_id: Set(county.id),
+            town_id: Set(town.id),
+            name: Set(plan.name.into()),
+            stage: Set(plan.stage.into()),
+            code: Set(Some(format!("44162210{school_index}"))),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        school_ids.push(school.id);
+        let mut grades = std::collections::HashMap::new();
+        for (class_index, (level, grade_name, class_name, size)) in plan.classes.iter().enumerate()
+        {
+            let grade_id = match grades.get(level) {
+                Some(id) => *id,
+                None => {
+                    let g = grade::ActiveModel {
+                        school_id: Set(school.id),
+                        name: Set((*grade_name).into()),
+                        level: Set(*level),
+                        ..Default::default()
+                    }
+                    .insert(&txn)
+                    .await?;
+                    grades.insert(*level, g.id);
+                    g.id
+                }
+            };
+            let class = class::ActiveModel {
+                school_id: Set(school.id),
+                grade_id: Set(grade_id),
+                name: Set((*class_name).into()),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+            assign_class_staff(
+                &txn,
+                &users,
+                &hash,
+                school_index,
+                class_index,
+                school.id,
+                class.id,
+                &mut rng,
+            )
+            .await?;
+            for _ in 0..*size {
+                student_no += 1;
+                insert_student(
+                    &txn, &mut rng, school.id, class.id, *level, student_no, start,
+                )
+                .await?;
+            }
+        }
+    }
+
+    let (a, b) = (school_ids[0], school_ids[1]);
+    for (username, role, school) in [
+        ("principal", Role::Principal, a),
+        ("admin", Role::SchoolAdmin, a),
+        ("principal2", Role::Principal, b),
+    ] {
+        insert_role(&txn, users[username], role, Some(school), None, None).await?;
+    }
+    user_role::ActiveModel {
+        user_id: Set(users["county"]),
+        role: Set(Role::CountyOfficer.code().into()),
+        county_id: Set(Some(county.id)),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    user_role::ActiveModel {
+        user_id: Set(users["town"]),
+        role: Set(Role::TownOfficer.code().into()),
+        county_id: Set(Some(county.id)),
+        town_id: Set(Some(town.id)),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let vice = insert_user(&txn, "wuhai", "吴海", &hash, true).await?;
+    insert_role(&txn, vice.id, Role::VicePrincipal, Some(a), None, None).await?;
+
+    txn.commit().await?;
+    tracing::info!(students = student_no, "demo data loaded");
+    Ok(())
+}
+
+/// The semester containing `today`: autumn runs from 1 September to the
+/// end of January, spring from 1 February to the end of August.
+pub fn current_semester(today: NaiveDate) -> (String, NaiveDate, NaiveDate) {
+    let year = today.year();
+    let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap_or(today);
+    match today.month() {
+        9..=12 => (
+            format!("{year}年秋季学期"),
+            date(year, 9, 1),
+            date(year + 1, 1, 31),
+        ),
+        1 => (
+            format!("{}年秋季学期", year - 1),
+            date(year - 1, 9, 1),
+            date(year, 1, 31),
+        ),
+        _ => (
+            format!("{year}年春季学期"),
+            date(year, 2, 1),
+            date(year, 8, 31),
+        ),
+    }
+}
+
+async fn insert_user(
+    txn: &DatabaseTransaction,
+    username: &str,
+    display_name: &str,
+    hash: &str,
+    must_change_password: bool,
+) -> SeedResult<user::Model> {
+    let now = Utc::now();
+    user::ActiveModel {
+        username: Set(username.into()),
+        display_name: Set(display_name.into()),
+        password_hash: Set(hash.into()),
+        must_change_password: Set(must_change_password),
+        is_active: Set(true),
+        phone: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await
+}
+
+async fn insert_role(
+    txn: &DatabaseTransaction,
+    user_id: i32,
+    role: Role,
+    school_id: Option<i32>,
+    class_id: Option<i32>,
+    subject: Option<&str>,
+) -> SeedResult<()> {
+    user_role::ActiveModel {
+        user_id: Set(user_id),
+        role: Set(role.code().into()),
+        school_id: Set(school_id),
+        class_id: Set(class_id),
+        subject: Set(subject.map(Into::into)),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+
+/// Head teacher and subject teachers of one class. The documented accounts
+/// sit in the first school: `head` leads 三年级(1)班 and teaches 数学 in
+/// 三年级(2)班; `teacher` teaches 英语 in both 四年级 classes.
+#[allow(clippy::too_many_arguments)]
+async fn assign_class_staff(
+    txn: &DatabaseTransaction,
+    users: &std::collections::HashMap<&str, i32>,
+    hash: &str,
+    school_index: usize,
+    class_index: usize,
+    school_id: i32,
+    class_id: i32,
+    rng: &mut StdRng,
+) -> SeedResult<()> {
+    let head_id = if school_index == 0 && class_index == 0 {
+        users["head"]
+    } else {
+        let name = format!("{}{}", pick(rng, SURNAMES), pick(rng, TEACHER_GIVEN));
+        insert_user(
+            txn,
+            &format!("t{school_index}{class_index}"),
+            &name,
+            hash,
+            true,
+        )
+        .await?
+        .id
+    };
+    insert_role(
+        txn,
+        head_id,
+        Role::HeadTeacher,
+        Some(school_id),
+        Some(class_id),
+        Some("语文"),
+    )
+    .await?;
+    if school_index == 0 && class_index == 1 {
+        insert_role(
+            txn,
+            users["head"],
+            Role::SubjectTeacher,
+            Some(school_id),
+            Some(class_id),
+            Some("数学"),
+        )
+        .await?;
+    }
+    if school_index == 0 && class_index >= 2 {
+        insert_role(
+            txn,
+            users["teacher"],
+            Role::SubjectTeacher,
+            Some(school_id),
+            Some(class_id),
+            Some("英语"),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+async fn insert_student(
+    txn: &DatabaseTransaction,
+    rng: &mut StdRng,
+    school_id: i32,
+    class_id: i32,
+    grade_level: i32,
+    seq: u32,
+    semester_start: NaiveDate,
+) -> SeedResult<()> {
+    let now = Utc::now();
+    let female = rng.gen_bool(0.48);
+    let surname = pick(rng, SURNAMES);
+    let given = if female {
+        pick(rng, GIVEN_F)
+    } else {
+        pick(rng, GIVEN_M)
+    };
+    // Age on 1 September is grade + 5 (a 三年级 pupil was born 8 years earlier).
+    let birth_year = semester_start.year() - 5 - grade_level - i32::from(rng.gen_bool(0.15));
+    let birth = NaiveDate::from_ymd_opt(birth_year, rng.gen_range(1..=12), rng.gen_range(1..=28))
+        .unwrap_or(semester_start);
+    let left_behind = rng.gen_bool(0.22);
+    let single_parent = !left_behind && rng.gen_bool(0.08);
+    let orphan = seq % 97 == 0;
+    let poverty = rng.gen_bool(0.06);
+    let status = if seq % 83 == 0 {
+        StudentStatus::SuspectedDropout
+    } else if seq % 61 == 0 {
+        StudentStatus::OnLeave
+    } else {
+        StudentStatus::InSchool
+    };
+    let village = pick(rng, VILLAGES);
+    let row = student::ActiveModel {
+        school_id: Set(school_id),
+        class_id: Set(class_id),
+        name: Set(format!("{surname}{given}")),
+        gender: Set(if female { "female" } else { "male" }.into()),
+        birth_date: Set(Some(birth)),
+        student_no: Set(format!(
+            "G{COUNTY_CODE}{}{:04}",
+            birth.format("%Y%m%d"),
+            seq
+        )),
+        id_card: Set((seq % 5 == 0).then(|| {
+            format!(
+                "{COUNTY_CODE}{}{:03}{}",
+                birth.format("%Y%m%d"),
+                seq % 1000,
+                seq % 10
+            )
+        })),
+        home_address: Set(Some(format!(
+            "广东省河源市龙川县老隆镇{village}{}组{}号",
+            rng.gen_range(1..=9),
+            rng.gen_range(1..=80)
+        ))),
+        flag_left_behind: Set(left_behind),
+        flag_orphan: Set(orphan),
+        flag_disabled: Set(seq % 71 == 0),
+        flag_low_income: Set(rng.gen_bool(0.05)),
+        flag_poverty: Set(poverty),
+        flag_single_parent: Set(single_parent),
+        flag_other: Set(None),
+        status: Set(status.code().into()),
+        status_since: Set(semester_start),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+
+    student_status_history::ActiveModel {
+        student_id: Set(row.id),
+        from_status: Set(None),
+        to_status: Set(StudentStatus::InSchool.code().into()),
+        effective_date: Set(semester_start),
+        note: Set(Some("学期初在校生名册".into())),
+        changed_by: Set(None),
+        changed_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    if status != StudentStatus::InSchool {
+        student_status_history::ActiveModel {
+            student_id: Set(row.id),
+            from_status: Set(Some(StudentStatus::InSchool.code().into())),
+            to_status: Set(status.code().into()),
+            effective_date: Set(now.date_naive()),
+            note: Set(Some(
+                if status == StudentStatus::OnLeave {
+                    "病假（家长电话请假）"
+                } else {
+                    "连续缺勤 3 天"
+                }
+                .into(),
+            )),
+            changed_by: Set(None),
+            changed_at: Set(now),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+    }
+
+    let guardians: Vec<(String, &str)> = if orphan {
+        vec![(
+            format!("{}{}", pick(rng, SURNAMES), pick(rng, GIVEN_F)),
+            "其他监护人",
+        )]
+    } else if left_behind {
+        vec![
+            (
+                format!("{surname}{}", pick(rng, ELDER_GIVEN)),
+                if rng.gen_bool(0.5) {
+                    "祖父"
+                } else {
+                    "祖母"
+                },
+            ),
+            (format!("{surname}{}", pick(rng, GIVEN_M)), "父亲"),
+        ]
+    } else if single_parent {
+        vec![(
+            format!("{}{}", pick(rng, SURNAMES), pick(rng, GIVEN_F)),
+            "母亲",
+        )]
+    } else {
+        vec![
+            (format!("{surname}{}", pick(rng, GIVEN_M)), "父亲"),
+            (
+                format!("{}{}", pick(rng, SURNAMES), pick(rng, GIVEN_F)),
+                "母亲",
+            ),
+        ]
+    };
+    for (index, (name, relation)) in guardians.into_iter().enumerate() {
+        guardian::ActiveModel {
+            student_id: Set(row.id),
+            name: Set(name),
+            relation: Set(relation.into()),
+            phone: Set(Some(format!(
+                "1{}{:09}",
+                pick(rng, &["38", "39", "58", "59", "87", "35"]),
+                rng.gen_range(0..1_000_000_000u32)
+            ))),
+            is_primary: Set(index == 0),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+    }
+    Ok(())
+}
+
+fn pick<'a>(rng: &mut StdRng, items: &[&'a str]) -> &'a str {
+    items[rng.gen_range(0..items.len())]
+}
+
+const SURNAMES: &[&str] = &[
+    "李", "王", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭",
+    "何", "林", "罗", "高", "郑", "梁", "谢", "宋", "唐", "许", "邓", "冯", "韩", "曾", "彭", "叶",
+    "钟", "骆", "廖",
+];
+const GIVEN_M: &[&str] = &[
+    "子轩", "浩然", "宇航", "俊杰", "梓豪", "家乐", "明轩", "志强", "嘉豪", "文博", "皓宇", "晨阳",
+    "天佑", "一鸣", "俊熙", "泽宇", "睿", "涛", "鑫", "杰",
+];
+const GIVEN_F: &[&str] = &[
+    "欣怡", "梓涵", "诗琪", "雨桐", "佳怡", "可馨", "晓雯", "思琪", "紫萱", "雅婷", "婉清", "梦瑶",
+    "心怡", "慧敏", "静", "丽", "芳", "婷", "秀英", "春梅",
+];
+const ELDER_GIVEN: &[&str] = &[
+    "德福", "桂英", "秀兰", "国华", "玉珍", "建华", "淑珍", "永庆",
+];
+const TEACHER_GIVEN: &[&str] = &[
+    "丽华", "志明", "晓燕", "国强", "海燕", "建平", "春燕", "伟东",
+];
+const VILLAGES: &[&str] = &[
+    "水贝村",
+    "新城村",
+    "大塘村",
+    "莲塘村",
+    "上坪村",
+    "下营村",
+    "车田村",
+    "黄岭村",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn current_semester_always_contains_today() {
+        for month in 1..=12 {
+            for day in [1, 15, 28] {
+                let today = NaiveDate::from_ymd_opt(2026, month, day).unwrap();
+                let (name, start, end) = current_semester(today);
+                assert!(
+                    start <= today && today <= end,
+                    "{name} {start}..{end} must contain {today}"
+                );
+            }
+        }
+        assert_eq!(
+            current_semester(NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()).0,
+            "2026年秋季学期"
+        );
+    }
+}

@@ -1,0 +1,42 @@
+//! `jiafang`: the 家访通 server.
+//!
+//! ```text
+//! jiafang [serve]                       run the web server (migrates first)
+//! jiafang migrate up|down|status|fresh  manage the database schema
+//! jiafang seed-demo                     load the demo county (idempotent)
+//! ```
+//! Configuration comes from the environment (see `app::config::Config`).
+
+use std::process::ExitCode;
+
+use app::config::Config;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("配置错误 / configuration error: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    server::init_tracing(config.log_json);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = match args.as_slice() {
+        [] | ["serve"] => server::serve(config, server::shutdown_signal()).await,
+        ["migrate", command] => server::migrate_command(&config, command).await,
+        ["seed-demo"] => server::seed_demo_command(&config).await,
+        _ => {
+            eprintln!("usage: jiafang [serve] | migrate up|down|status|fresh | seed-demo");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(error = %err, "jiafang failed");
+            ExitCode::FAILURE
+        }
+    }
+}
