@@ -19,7 +19,7 @@ const BUILD_HEADER = 'X-Jiafang-Build';
 // The app shell: enough to boot and hydrate any cached page offline.
 const PRECACHE = [
   '/pkg/jiafang.js',
-  '/pkg/jiafang_bg.wasm',
+  '/pkg/jiafang.wasm',
   '/pkg/jiafang.css',
   '/manifest.webmanifest',
   '/favicon.ico',

@@ -23,7 +23,7 @@ impl ServiceWorker {
             .ok()
             .map(|template| {
                 let mut hasher = Sha256::new();
-                for file in ["pkg/jiafang.js", "pkg/jiafang_bg.wasm", "pkg/jiafang.css"] {
+                for file in ["pkg/jiafang.js", "pkg/jiafang.wasm", "pkg/jiafang.css"] {
                     if let Ok(bytes) = std::fs::read(site_root.join(file)) {
                         hasher.update(&bytes);
                     }
