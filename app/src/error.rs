@@ -146,12 +146,12 @@ mod server {
                 _ => {}
             }
             let mut response = (self.status_code(), axum::Json(body)).into_response();
-            if let AppError::RateLimited { retry_after_secs } = self {
-                if let Ok(value) = retry_after_secs.to_string().parse() {
-                    response
-                        .headers_mut()
-                        .insert(axum::http::header::RETRY_AFTER, value);
-                }
+            if let AppError::RateLimited { retry_after_secs } = self
+                && let Ok(value) = retry_after_secs.to_string().parse()
+            {
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, value);
             }
             response
         }

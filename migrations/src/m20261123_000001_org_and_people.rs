@@ -465,6 +465,7 @@ enum UserRole {
 }
 
 #[derive(DeriveIden, Clone, Copy)]
+#[allow(clippy::enum_variant_names)] // column names mirror the entity
 enum Student {
     Table,
     Id,

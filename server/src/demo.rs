@@ -359,11 +359,11 @@ async fn insert_student(
         .unwrap_or(semester_start);
     let left_behind = rng.gen_bool(0.22);
     let single_parent = !left_behind && rng.gen_bool(0.08);
-    let orphan = seq % 97 == 0;
+    let orphan = seq.is_multiple_of(97);
     let poverty = rng.gen_bool(0.06);
-    let status = if seq % 83 == 0 {
+    let status = if seq.is_multiple_of(83) {
         StudentStatus::SuspectedDropout
-    } else if seq % 61 == 0 {
+    } else if seq.is_multiple_of(61) {
         StudentStatus::OnLeave
     } else {
         StudentStatus::InSchool
@@ -380,7 +380,7 @@ async fn insert_student(
             birth.format("%Y%m%d"),
             seq
         )),
-        id_card: Set((seq % 5 == 0).then(|| {
+        id_card: Set(seq.is_multiple_of(5).then(|| {
             format!(
                 "{COUNTY_CODE}{}{:03}{}",
                 birth.format("%Y%m%d"),
@@ -395,7 +395,7 @@ async fn insert_student(
         ))),
         flag_left_behind: Set(left_behind),
         flag_orphan: Set(orphan),
-        flag_disabled: Set(seq % 71 == 0),
+        flag_disabled: Set(seq.is_multiple_of(71)),
         flag_low_income: Set(rng.gen_bool(0.05)),
         flag_poverty: Set(poverty),
         flag_single_parent: Set(single_parent),

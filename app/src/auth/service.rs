@@ -172,31 +172,31 @@ pub async fn describe(db: &DatabaseConnection, current: &CurrentUser) -> Result<
             continue;
         };
         let mut scope = Vec::new();
-        if let Some(id) = row.county_id {
-            if let Some(c) = county::Entity::find_by_id(id).one(db).await? {
-                area.get_or_insert_with(|| c.name.clone());
-                scope.push(c.name);
-            }
+        if let Some(id) = row.county_id
+            && let Some(c) = county::Entity::find_by_id(id).one(db).await?
+        {
+            area.get_or_insert_with(|| c.name.clone());
+            scope.push(c.name);
         }
-        if let Some(id) = row.town_id {
-            if let Some(t) = town::Entity::find_by_id(id).one(db).await? {
-                area.get_or_insert_with(|| t.name.clone());
-                scope.push(t.name);
-            }
+        if let Some(id) = row.town_id
+            && let Some(t) = town::Entity::find_by_id(id).one(db).await?
+        {
+            area.get_or_insert_with(|| t.name.clone());
+            scope.push(t.name);
         }
-        if let Some(id) = row.school_id {
-            if let Some(s) = school::Entity::find_by_id(id).one(db).await? {
-                school_ref.get_or_insert_with(|| SchoolRef {
-                    id: s.id,
-                    name: s.name.clone(),
-                });
-                scope.push(s.name);
-            }
+        if let Some(id) = row.school_id
+            && let Some(s) = school::Entity::find_by_id(id).one(db).await?
+        {
+            school_ref.get_or_insert_with(|| SchoolRef {
+                id: s.id,
+                name: s.name.clone(),
+            });
+            scope.push(s.name);
         }
-        if let Some(id) = row.class_id {
-            if let Some(c) = class::Entity::find_by_id(id).one(db).await? {
-                scope.push(c.name);
-            }
+        if let Some(id) = row.class_id
+            && let Some(c) = class::Entity::find_by_id(id).one(db).await?
+        {
+            scope.push(c.name);
         }
         if let Some(subject) = &row.subject {
             scope.push(subject.clone());
@@ -224,16 +224,15 @@ pub async fn describe(db: &DatabaseConnection, current: &CurrentUser) -> Result<
 /// The client address used for the per-address rate limit. Behind a proxy
 /// (JIAFANG_TRUST_PROXY=1) the left-most `X-Forwarded-For` entry is used.
 pub fn client_ip(headers: &HeaderMap, peer: Option<SocketAddr>, trust_proxy: bool) -> String {
-    if trust_proxy {
-        if let Some(forwarded) = headers
+    if trust_proxy
+        && let Some(forwarded) = headers
             .get("x-forwarded-for")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.split(',').next())
             .map(str::trim)
             .filter(|v| !v.is_empty())
-        {
-            return forwarded.chars().take(64).collect();
-        }
+    {
+        return forwarded.chars().take(64).collect();
     }
     peer.map(|p| p.ip().to_string())
         .unwrap_or_else(|| "unknown".into())
