@@ -6,7 +6,7 @@ use leptos_router::components::A;
 
 use crate::auth::Me;
 use crate::auth::pages::{Authenticated, LogoutButton};
-use crate::layout::AREAS;
+use crate::layout::{AREAS, Icon};
 
 #[component]
 pub fn HomePage() -> impl IntoView {
@@ -45,7 +45,7 @@ fn home(me: Me) -> impl IntoView {
                 .map(|(href, label, icon)| {
                     view! {
                         <A href=href attr:class="tile">
-                            <span class="tile-icon" aria-hidden="true">{icon}</span>
+                            <Icon path=icon/>
                             <span>{label}</span>
                             <small>{area_blurb(href)}</small>
                         </A>
