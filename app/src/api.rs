@@ -101,9 +101,17 @@ pub struct ErrorBody {
         crate::auth::api::change_password,
         crate::roster::api::list_students,
         crate::roster::api::get_student,
+        crate::roster::import::api::preview_students,
+        crate::roster::import::api::commit_students,
+        crate::roster::import::api::student_template,
+        crate::audit::api::list_audit,
     ),
     components(schemas(ErrorBody)),
-    tags((name = "auth", description = "登录与账号"), (name = "roster", description = "学生名册"))
+    tags(
+        (name = "auth", description = "登录与账号"),
+        (name = "roster", description = "学生名册与导入"),
+        (name = "audit", description = "审计日志"),
+    )
 )]
 pub struct ApiDoc;
 
@@ -119,6 +127,11 @@ async fn not_found() -> AppError {
 pub fn router() -> Router<AppState> {
     use crate::auth::api as auth;
     use crate::roster::api as roster;
+    use crate::roster::import::api as import;
+    // Room for the largest accepted file plus multipart/headers overhead.
+    let upload_limit = axum::extract::DefaultBodyLimit::max(
+        crate::roster::import::table::MAX_FILE_BYTES + 64 * 1024,
+    );
     Router::new()
         .route(
             "/session",
@@ -128,6 +141,16 @@ pub fn router() -> Router<AppState> {
         .route("/me/password", axum::routing::put(auth::change_password))
         .route("/students", get(roster::list_students))
         .route("/students/{id}", get(roster::get_student))
+        .route(
+            "/imports/students/preview",
+            post(import::preview_students).layer(upload_limit),
+        )
+        .route(
+            "/imports/students/commit",
+            post(import::commit_students).layer(upload_limit),
+        )
+        .route("/imports/students/template", get(import::student_template))
+        .route("/audit", get(crate::audit::api::list_audit))
         .route("/openapi.json", get(openapi_json))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -2,6 +2,8 @@
 //! change where there is one. Never holds passwords; details name fields,
 //! not the personal data itself.
 
+pub mod api;
+
 use chrono::Utc;
 use sea_orm::{ConnectionTrait, EntityTrait, Set};
 

@@ -1,6 +1,7 @@
 //! Students of the caller's classes or school: the roster the phone caches
 //! and the 学生 page shows.
 
+pub mod import;
 pub mod pages;
 pub mod server_fns;
 

@@ -1,0 +1,118 @@
+//! REST endpoints for the roster import. The file is the raw request body
+//! (.xlsx, .xls or .csv); the first call previews, the second commits.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use serde::Deserialize;
+
+use super::table::{MAX_FILE_BYTES, read_table};
+use super::{ImportReport, service, template};
+use crate::api::ErrorBody;
+use crate::auth::current_user::CurrentUser;
+use crate::error::AppError;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct SchoolQuery {
+    /// Needed only by someone who manages several schools.
+    pub school_id: Option<i32>,
+}
+
+/// The school an import goes into: one the caller leads or administers.
+fn target_school(current: &CurrentUser, query: &SchoolQuery) -> Result<i32, AppError> {
+    let led = &current.access.led_schools;
+    match query.school_id {
+        Some(id) if led.contains(&id) => Ok(id),
+        Some(_) => Err(AppError::Forbidden),
+        None => match led.iter().copied().collect::<Vec<_>>().as_slice() {
+            [only] => Ok(*only),
+            [] => Err(AppError::Forbidden),
+            _ => Err(AppError::invalid(
+                "school_id",
+                "您管理多所学校，请指定要导入的学校",
+            )),
+        },
+    }
+}
+
+fn file_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, AppError> {
+    body.map_err(|_| {
+        AppError::invalid(
+            "file",
+            format!("文件过大（上限 {} MB）", MAX_FILE_BYTES / 1024 / 1024),
+        )
+    })
+}
+
+/// Check a file and report what importing it would do; changes nothing.
+#[utoipa::path(post, path = "/api/v1/imports/students/preview", tag = "roster", params(SchoolQuery),
+    request_body(content = Vec<u8>, description = "The .xlsx, .xls or .csv file", content_type = "application/octet-stream"),
+    responses(
+        (status = 200, description = "What the import would do, with every bad row explained", body = ImportReport),
+        (status = 403, description = "Not an administrator of this school", body = ErrorBody),
+        (status = 422, description = "Unreadable file or missing columns", body = ErrorBody),
+    ))]
+pub async fn preview_students(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Query(query): Query<SchoolQuery>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<ImportReport>, AppError> {
+    let school_id = target_school(&current, &query)?;
+    let table = read_table(&file_bytes(body)?)?;
+    service::preview(&state.db, school_id, &table)
+        .await
+        .map(Json)
+}
+
+/// Import the good rows of a file in one transaction (bad rows are skipped
+/// and reported). Importing the same file again changes nothing.
+#[utoipa::path(post, path = "/api/v1/imports/students/commit", tag = "roster", params(SchoolQuery),
+    request_body(content = Vec<u8>, description = "The .xlsx, .xls or .csv file", content_type = "application/octet-stream"),
+    responses(
+        (status = 200, description = "What was imported", body = ImportReport),
+        (status = 403, description = "Not an administrator of this school", body = ErrorBody),
+        (status = 422, description = "Unreadable file or missing columns", body = ErrorBody),
+    ))]
+pub async fn commit_students(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Query(query): Query<SchoolQuery>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<ImportReport>, AppError> {
+    let school_id = target_school(&current, &query)?;
+    let table = read_table(&file_bytes(body)?)?;
+    service::commit(&state.db, school_id, current.user.id, &table)
+        .await
+        .map(Json)
+}
+
+/// The Excel template for student imports.
+#[utoipa::path(get, path = "/api/v1/imports/students/template", tag = "roster",
+    responses(
+        (status = 200, description = "学生名册导入模板.xlsx", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 403, description = "Not a school administrator", body = ErrorBody),
+    ))]
+pub async fn student_template(current: CurrentUser) -> Result<impl IntoResponse, AppError> {
+    if current.access.led_schools.is_empty() {
+        return Err(AppError::Forbidden);
+    }
+    let bytes = template::student_template()?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"student-import-template.xlsx\"; filename*=UTF-8''%E5%AD%A6%E7%94%9F%E5%90%8D%E5%86%8C%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.xlsx",
+            ),
+        ],
+        bytes,
+    ))
+}
