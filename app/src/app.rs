@@ -8,6 +8,7 @@ use leptos_router::path;
 use crate::auth::pages::{ChangePasswordPage, LoginPage, provide_auth};
 use crate::home::{AreaPage, HomePage};
 use crate::layout::NotFound;
+use crate::roster::import::page::ImportPage;
 use crate::roster::pages::StudentsPage;
 
 /// The HTML document rendered by the server around the app.
@@ -49,6 +50,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/change-password") view=ChangePasswordPage/>
                 <Route path=path!("/") view=HomePage/>
                 <Route path=path!("/students") view=StudentsPage/>
+                <Route path=path!("/students/import") view=ImportPage/>
                 <Route path=path!("/visits") view=|| view! { <AreaPage area="visits"/> }/>
                 <Route path=path!("/tasks") view=|| view! { <AreaPage area="tasks"/> }/>
                 <Route path=path!("/ledgers") view=|| view! { <AreaPage area="ledgers"/> }/>

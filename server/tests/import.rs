@@ -408,7 +408,59 @@ async fn only_school_administrators_may_import(backend: Backend) {
     srv.stop().await;
 }
 
+async fn the_admin_page_server_function_previews_and_commits(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let srv = TestServer::start(&db).await;
+    srv.login_ok("admin").await;
+    let csv = "姓名,性别,学籍号,年级,班级\n周小雨,女,G441622201603030303,四年级,1班\n错行,男,G1,四年级,1班\n";
+    let call = |mode: &'static str| {
+        let form = reqwest::multipart::Form::new().text("mode", mode).part(
+            "file",
+            reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("名册.csv"),
+        );
+        srv.client
+            .post(srv.url("/api/import_students"))
+            .multipart(form)
+            .send()
+    };
+    let preview: Value = call("preview").await.unwrap().json().await.unwrap();
+    assert_eq!(
+        (
+            preview["to_create"].as_u64(),
+            preview["committed"].as_bool()
+        ),
+        (Some(1), Some(false)),
+        "{preview}"
+    );
+    assert_eq!(preview["errors"][0]["row"], 3);
+    let done: Value = call("commit").await.unwrap().json().await.unwrap();
+    assert_eq!(
+        (done["to_create"].as_u64(), done["committed"].as_bool()),
+        (Some(1), Some(true)),
+        "{done}"
+    );
+
+    let teacher = srv.fresh_client();
+    login_with(
+        &teacher,
+        &srv.url("/api/v1/session"),
+        "teacher",
+        "demo-password",
+    )
+    .await;
+    let form = reqwest::multipart::Form::new().text("mode", "commit");
+    let res = teacher
+        .post(srv.url("/api/import_students"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    srv.stop().await;
+}
+
 on_both_backends!(
+    the_admin_page_server_function_previews_and_commits,
     three_thousand_rows_with_twenty_bad_ones,
     an_updated_row_updates_the_student,
     gbk_csv_keeps_chinese_names,

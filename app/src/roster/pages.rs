@@ -9,15 +9,23 @@ use crate::roster::{StudentStatus, StudentSummary};
 
 #[component]
 pub fn StudentsPage() -> impl IntoView {
-    view! { <Authenticated view=|_| view! { <Roster/> }/> }
+    view! {
+        <Authenticated view=|me| {
+            let can_import = me.roles.iter().any(|r| r.role.is_school_leader());
+            view! { <Roster can_import/> }
+        }/>
+    }
 }
 
 #[component]
-fn Roster() -> impl IntoView {
+fn Roster(can_import: bool) -> impl IntoView {
     let students = Resource::new(|| (), |_| list_my_students());
     let (query, set_query) = signal(String::new());
     view! {
-        <h1>"学生"</h1>
+        <div class="title-row">
+            <h1>"学生"</h1>
+            {can_import.then(|| view! { <a href="/students/import" class="button-link">"导入名册"</a> })}
+        </div>
         <input type="search" class="search" placeholder="按姓名查找" aria-label="按姓名查找"
             on:input=move |ev| set_query.set(event_target_value(&ev))/>
         <Suspense fallback=Loading>

@@ -23,7 +23,7 @@ pub struct SchoolQuery {
 }
 
 /// The school an import goes into: one the caller leads or administers.
-fn target_school(current: &CurrentUser, query: &SchoolQuery) -> Result<i32, AppError> {
+pub fn target_school(current: &CurrentUser, query: &SchoolQuery) -> Result<i32, AppError> {
     let led = &current.access.led_schools;
     match query.school_id {
         Some(id) if led.contains(&id) => Ok(id),

@@ -2,6 +2,9 @@
 //! match the headers, check every row, show a preview, then commit the good
 //! rows in one transaction. Re-importing updates students by 学籍号.
 
+pub mod page;
+pub mod server_fns;
+
 #[cfg(feature = "ssr")]
 pub mod api;
 #[cfg(feature = "ssr")]
