@@ -105,12 +105,18 @@ pub struct ErrorBody {
         crate::roster::import::api::commit_students,
         crate::roster::import::api::student_template,
         crate::audit::api::list_audit,
+        crate::staff::api::list_staff,
+        crate::staff::api::list_classes,
+        crate::staff::api::create_staff,
+        crate::staff::api::set_roles,
+        crate::staff::api::reset_password,
     ),
     components(schemas(ErrorBody)),
     tags(
         (name = "auth", description = "登录与账号"),
         (name = "roster", description = "学生名册与导入"),
         (name = "audit", description = "审计日志"),
+        (name = "staff", description = "教师账号与角色"),
     )
 )]
 pub struct ApiDoc;
@@ -128,6 +134,7 @@ pub fn router() -> Router<AppState> {
     use crate::auth::api as auth;
     use crate::roster::api as roster;
     use crate::roster::import::api as import;
+    use crate::staff::api as staff;
     // Room for the largest accepted file plus multipart/headers overhead.
     let upload_limit = axum::extract::DefaultBodyLimit::max(
         crate::roster::import::table::MAX_FILE_BYTES + 64 * 1024,
@@ -151,6 +158,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/imports/students/template", get(import::student_template))
         .route("/audit", get(crate::audit::api::list_audit))
+        .route("/staff", get(staff::list_staff).post(staff::create_staff))
+        .route("/staff/{id}/roles", axum::routing::put(staff::set_roles))
+        .route("/staff/{id}/password-reset", post(staff::reset_password))
+        .route("/classes", get(staff::list_classes))
         .route("/openapi.json", get(openapi_json))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

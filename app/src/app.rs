@@ -10,6 +10,7 @@ use crate::home::{AreaPage, HomePage};
 use crate::layout::NotFound;
 use crate::roster::import::page::ImportPage;
 use crate::roster::pages::StudentsPage;
+use crate::staff::page::StaffPage;
 
 /// The HTML document rendered by the server around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -51,6 +52,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=HomePage/>
                 <Route path=path!("/students") view=StudentsPage/>
                 <Route path=path!("/students/import") view=ImportPage/>
+                <Route path=path!("/staff") view=StaffPage/>
                 <Route path=path!("/visits") view=|| view! { <AreaPage area="visits"/> }/>
                 <Route path=path!("/tasks") view=|| view! { <AreaPage area="tasks"/> }/>
                 <Route path=path!("/ledgers") view=|| view! { <AreaPage area="ledgers"/> }/>

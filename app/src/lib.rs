@@ -12,6 +12,7 @@ pub mod error;
 pub mod home;
 pub mod layout;
 pub mod roster;
+pub mod staff;
 
 mod app;
 pub use app::{App, shell};

@@ -6,8 +6,8 @@ use std::net::SocketAddr;
 use axum::http::HeaderMap;
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
-    Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, QueryFilter, Set,
 };
 use tower_sessions::Session;
 
@@ -161,33 +161,58 @@ fn primary_school_id(current: &CurrentUser) -> Option<i32> {
 /// The `Me` view of a user: name, school or area, and each role with the
 /// names of where it applies.
 pub async fn describe(db: &DatabaseConnection, current: &CurrentUser) -> Result<Me, AppError> {
-    let mut roles = Vec::with_capacity(current.roles.len());
-    let mut school_ref = None;
-    let mut area = None;
-    let mut sorted: Vec<&user_role::Model> = current.roles.iter().collect();
+    let described = describe_roles(db, &current.roles).await?;
+    Ok(Me {
+        id: current.user.id,
+        username: current.user.username.clone(),
+        display_name: current.user.display_name.clone(),
+        must_change_password: current.user.must_change_password,
+        school: described.school,
+        area: described.area,
+        roles: described.roles,
+    })
+}
+
+/// Roles with the names of where they apply, plus the first school and area.
+pub struct DescribedRoles {
+    pub roles: Vec<RoleAssignment>,
+    pub school: Option<SchoolRef>,
+    pub area: Option<String>,
+}
+
+pub async fn describe_roles(
+    db: &impl ConnectionTrait,
+    rows: &[user_role::Model],
+) -> Result<DescribedRoles, AppError> {
+    let mut out = DescribedRoles {
+        roles: Vec::with_capacity(rows.len()),
+        school: None,
+        area: None,
+    };
+    let mut sorted: Vec<&user_role::Model> = rows.iter().collect();
     sorted.sort_by_key(|r| (Role::from_code(&r.role), r.class_id));
     for row in sorted {
         let Some(role) = Role::from_code(&row.role) else {
-            tracing::warn!(role = %row.role, user_id = current.user.id, "unknown role code ignored");
+            tracing::warn!(role = %row.role, user_id = row.user_id, "unknown role code ignored");
             continue;
         };
         let mut scope = Vec::new();
         if let Some(id) = row.county_id
             && let Some(c) = county::Entity::find_by_id(id).one(db).await?
         {
-            area.get_or_insert_with(|| c.name.clone());
+            out.area.get_or_insert_with(|| c.name.clone());
             scope.push(c.name);
         }
         if let Some(id) = row.town_id
             && let Some(t) = town::Entity::find_by_id(id).one(db).await?
         {
-            area.get_or_insert_with(|| t.name.clone());
+            out.area.get_or_insert_with(|| t.name.clone());
             scope.push(t.name);
         }
         if let Some(id) = row.school_id
             && let Some(s) = school::Entity::find_by_id(id).one(db).await?
         {
-            school_ref.get_or_insert_with(|| SchoolRef {
+            out.school.get_or_insert_with(|| SchoolRef {
                 id: s.id,
                 name: s.name.clone(),
             });
@@ -201,7 +226,7 @@ pub async fn describe(db: &DatabaseConnection, current: &CurrentUser) -> Result<
         if let Some(subject) = &row.subject {
             scope.push(subject.clone());
         }
-        roles.push(RoleAssignment {
+        out.roles.push(RoleAssignment {
             role,
             label: role.label().to_owned(),
             scope: scope.join(" "),
@@ -210,15 +235,7 @@ pub async fn describe(db: &DatabaseConnection, current: &CurrentUser) -> Result<
             subject: row.subject.clone(),
         });
     }
-    Ok(Me {
-        id: current.user.id,
-        username: current.user.username.clone(),
-        display_name: current.user.display_name.clone(),
-        must_change_password: current.user.must_change_password,
-        school: school_ref,
-        area,
-        roles,
-    })
+    Ok(out)
 }
 
 /// The client address used for the per-address rate limit. Behind a proxy

@@ -53,6 +53,13 @@ fn home(me: Me) -> impl IntoView {
                 })
                 .collect_view()}
         </section>
+        {me.roles.iter().any(|r| r.role.is_school_leader()).then(|| view! {
+            <section class="card admin-links">
+                <h2>"学校管理"</h2>
+                <a href="/staff">"教师账号"</a>
+                <a href="/students/import">"导入学生名册"</a>
+            </section>
+        })}
         <section class="account">
             <a href="/change-password">"修改密码"</a>
             <LogoutButton/>

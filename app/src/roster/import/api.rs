@@ -14,29 +14,13 @@ use super::{ImportReport, service, template};
 use crate::api::ErrorBody;
 use crate::auth::current_user::CurrentUser;
 use crate::error::AppError;
+use crate::staff::service::managed_school;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct SchoolQuery {
     /// Needed only by someone who manages several schools.
     pub school_id: Option<i32>,
-}
-
-/// The school an import goes into: one the caller leads or administers.
-pub fn target_school(current: &CurrentUser, query: &SchoolQuery) -> Result<i32, AppError> {
-    let led = &current.access.led_schools;
-    match query.school_id {
-        Some(id) if led.contains(&id) => Ok(id),
-        Some(_) => Err(AppError::Forbidden),
-        None => match led.iter().copied().collect::<Vec<_>>().as_slice() {
-            [only] => Ok(*only),
-            [] => Err(AppError::Forbidden),
-            _ => Err(AppError::invalid(
-                "school_id",
-                "您管理多所学校，请指定要导入的学校",
-            )),
-        },
-    }
 }
 
 fn file_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, AppError> {
@@ -62,7 +46,7 @@ pub async fn preview_students(
     Query(query): Query<SchoolQuery>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<ImportReport>, AppError> {
-    let school_id = target_school(&current, &query)?;
+    let school_id = managed_school(&current, query.school_id)?;
     let table = read_table(&file_bytes(body)?)?;
     service::preview(&state.db, school_id, &table)
         .await
@@ -84,7 +68,7 @@ pub async fn commit_students(
     Query(query): Query<SchoolQuery>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<ImportReport>, AppError> {
-    let school_id = target_school(&current, &query)?;
+    let school_id = managed_school(&current, query.school_id)?;
     let table = read_table(&file_bytes(body)?)?;
     service::commit(&state.db, school_id, current.user.id, &table)
         .await

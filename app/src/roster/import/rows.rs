@@ -124,9 +124,11 @@ fn valid_student_no(no: &str) -> bool {
 }
 
 fn valid_id_card(id: &str) -> bool {
-    id.len() == 18
-        && id[..17].chars().all(|c| c.is_ascii_digit())
-        && id[17..].chars().all(|c| c.is_ascii_digit() || c == 'X')
+    // Check characters, not byte slices: the cell may hold any Unicode.
+    let chars: Vec<char> = id.chars().collect();
+    chars.len() == 18
+        && chars[..17].iter().all(char::is_ascii_digit)
+        && (chars[17].is_ascii_digit() || chars[17] == 'X')
 }
 
 fn optional(

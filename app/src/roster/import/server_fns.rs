@@ -17,8 +17,7 @@ pub async fn import_students(data: MultipartData) -> Result<ImportReport, AppErr
     let result = async {
         let state = AppState::from_context()?;
         let current = current_user().await?;
-        let school_id =
-            super::api::target_school(&current, &super::api::SchoolQuery { school_id: None })?;
+        let school_id = crate::staff::service::managed_school(&current, None)?;
         let unreadable = |_| AppError::invalid("file", "上传的表单无法读取，请重新选择文件");
         let mut multipart = data
             .into_inner()
