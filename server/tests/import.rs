@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use app::db::entities::{school, student};
+use app::db::entities::student;
 use common::{Backend, TestDb, TestServer, login_with};
 use reqwest::StatusCode;
 use rust_xlsxwriter::Workbook;
@@ -108,12 +108,7 @@ async fn post_file(srv: &TestServer, path: &str, bytes: Vec<u8>) -> (StatusCode,
 
 async fn school_b_student_no(url: &str) -> String {
     let db = app::db::connect(url).await.unwrap();
-    let b = school::Entity::find()
-        .filter(school::Column::Name.contains("中学"))
-        .one(&db)
-        .await
-        .unwrap()
-        .unwrap();
+    let b = common::demo_school(url, "中学").await;
     student::Entity::find()
         .filter(student::Column::SchoolId.eq(b.id))
         .one(&db)
@@ -371,13 +366,7 @@ async fn only_school_administrators_may_import(backend: Backend) {
 
     // The admin of school A cannot import into school B.
     srv.login_ok("admin").await;
-    let conn = app::db::connect(&db.url).await.unwrap();
-    let b = school::Entity::find()
-        .filter(school::Column::Name.contains("中学"))
-        .one(&conn)
-        .await
-        .unwrap()
-        .unwrap();
+    let b = common::demo_school(&db.url, "中学").await;
     let res = srv
         .client
         .post(srv.url(&format!(

@@ -3,7 +3,7 @@
 
 mod common;
 
-use app::db::entities::{class, school, user};
+use app::db::entities::{class, user};
 use common::{Backend, TestDb, TestServer, login_with};
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -11,12 +11,7 @@ use serde_json::{Value, json};
 
 async fn class_id(url: &str, school_part: &str, name: &str) -> i32 {
     let db = app::db::connect(url).await.unwrap();
-    let s = school::Entity::find()
-        .filter(school::Column::Name.contains(school_part))
-        .one(&db)
-        .await
-        .unwrap()
-        .unwrap();
+    let s = common::demo_school(url, school_part).await;
     class::Entity::find()
         .filter(class::Column::SchoolId.eq(s.id))
         .filter(class::Column::Name.eq(name))
@@ -265,13 +260,7 @@ async fn only_administrators_of_the_school_manage_staff(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(roles.status(), StatusCode::FORBIDDEN);
-    let db_conn = app::db::connect(&db.url).await.unwrap();
-    let b = school::Entity::find()
-        .filter(school::Column::Name.contains("中学"))
-        .one(&db_conn)
-        .await
-        .unwrap()
-        .unwrap();
+    let b = common::demo_school(&db.url, "中学").await;
     let res = srv
         .client
         .get(srv.url(&format!("/api/v1/staff?school_id={}", b.id)))

@@ -232,3 +232,15 @@ macro_rules! on_both_backends {
         }
     };
 }
+
+/// The demo school whose name contains `part` (第一小学 = school A, 中学 = school B).
+pub async fn demo_school(db_url: &str, part: &str) -> app::db::entities::school::Model {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let db = app::db::connect(db_url).await.expect("connect");
+    app::db::entities::school::Entity::find()
+        .filter(app::db::entities::school::Column::Name.contains(part))
+        .one(&db)
+        .await
+        .expect("query")
+        .unwrap_or_else(|| panic!("no demo school named like {part}"))
+}

@@ -7,21 +7,15 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::IntoResponse;
-use serde::Deserialize;
 
 use super::table::{MAX_FILE_BYTES, read_table};
 use super::{ImportReport, service, template};
 use crate::api::ErrorBody;
 use crate::auth::current_user::CurrentUser;
 use crate::error::AppError;
+use crate::staff::api::SchoolQuery;
 use crate::staff::service::managed_school;
 use crate::state::AppState;
-
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-pub struct SchoolQuery {
-    /// Needed only by someone who manages several schools.
-    pub school_id: Option<i32>,
-}
 
 fn file_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, AppError> {
     body.map_err(|_| {

@@ -358,17 +358,7 @@ async fn insert_students(
             ..Default::default()
         });
         if let Some(name) = &r.guardian_name {
-            guardians.push(guardian::ActiveModel {
-                student_id: Set(id),
-                name: Set(name.clone()),
-                relation: Set(r
-                    .guardian_relation
-                    .clone()
-                    .unwrap_or_else(|| "监护人".into())),
-                phone: Set(r.guardian_phone.clone()),
-                is_primary: Set(true),
-                ..Default::default()
-            });
+            guardians.push(new_primary_guardian(id, name, r));
         }
     }
     student_status_history::Entity::insert_many(history)
@@ -434,21 +424,25 @@ async fn update_student(
                 g.update(db).await?;
             }
             None => {
-                guardian::ActiveModel {
-                    student_id: Set(existing.id),
-                    name: Set(name.clone()),
-                    relation: Set(r
-                        .guardian_relation
-                        .clone()
-                        .unwrap_or_else(|| "监护人".into())),
-                    phone: Set(r.guardian_phone.clone()),
-                    is_primary: Set(true),
-                    ..Default::default()
-                }
-                .insert(db)
-                .await?;
+                new_primary_guardian(existing.id, name, r)
+                    .insert(db)
+                    .await?;
             }
         }
     }
     Ok(())
+}
+
+fn new_primary_guardian(student_id: i32, name: &str, r: &StudentRecord) -> guardian::ActiveModel {
+    guardian::ActiveModel {
+        student_id: Set(student_id),
+        name: Set(name.to_owned()),
+        relation: Set(r
+            .guardian_relation
+            .clone()
+            .unwrap_or_else(|| "监护人".into())),
+        phone: Set(r.guardian_phone.clone()),
+        is_primary: Set(true),
+        ..Default::default()
+    }
 }
