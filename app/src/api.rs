@@ -101,6 +101,8 @@ pub struct ErrorBody {
         crate::auth::api::change_password,
         crate::roster::api::list_students,
         crate::roster::api::get_student,
+        crate::roster::api::change_status,
+        crate::roster::api::move_class,
         crate::roster::import::api::preview_students,
         crate::roster::import::api::commit_students,
         crate::roster::import::api::student_template,
@@ -148,6 +150,8 @@ pub fn router() -> Router<AppState> {
         .route("/me/password", axum::routing::put(auth::change_password))
         .route("/students", get(roster::list_students))
         .route("/students/{id}", get(roster::get_student))
+        .route("/students/{id}/status", post(roster::change_status))
+        .route("/students/{id}/class", post(roster::move_class))
         .route(
             "/imports/students/preview",
             post(import::preview_students).layer(upload_limit),

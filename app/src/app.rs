@@ -8,6 +8,7 @@ use leptos_router::path;
 use crate::auth::pages::{ChangePasswordPage, LoginPage, provide_auth};
 use crate::home::{AreaPage, HomePage};
 use crate::layout::NotFound;
+use crate::roster::detail::StudentPage;
 use crate::roster::import::page::ImportPage;
 use crate::roster::pages::StudentsPage;
 use crate::staff::page::StaffPage;
@@ -52,6 +53,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=HomePage/>
                 <Route path=path!("/students") view=StudentsPage/>
                 <Route path=path!("/students/import") view=ImportPage/>
+                <Route path=path!("/students/:id") view=StudentPage/>
                 <Route path=path!("/staff") view=StaffPage/>
                 <Route path=path!("/visits") view=|| view! { <AreaPage area="visits"/> }/>
                 <Route path=path!("/tasks") view=|| view! { <AreaPage area="tasks"/> }/>

@@ -3,10 +3,12 @@
 use axum::Json;
 use axum::extract::State;
 
-use crate::api::{ApiPath, ErrorBody};
+use crate::api::{ApiJson, ApiPath, ErrorBody};
 use crate::auth::current_user::CurrentUser;
 use crate::error::AppError;
-use crate::roster::{StudentDetail, StudentSummary, service};
+use crate::roster::{
+    MoveClassRequest, StatusChangeRequest, StudentDetail, StudentSummary, service,
+};
 use crate::state::AppState;
 
 /// The caller's students (their classes; the whole school for leaders; the
@@ -37,6 +39,44 @@ pub async fn get_student(
     ApiPath(id): ApiPath<i32>,
 ) -> Result<Json<StudentDetail>, AppError> {
     service::get_student(&state.db, &current, id)
+        .await
+        .map(Json)
+}
+
+/// Record a dated status change (e.g. 在校 → 疑似辍学) with its reason.
+#[utoipa::path(post, path = "/api/v1/students/{id}/status", tag = "roster",
+    params(("id" = i32, Path, description = "Student id")), request_body = StatusChangeRequest,
+    responses(
+        (status = 200, description = "The student with the new status and history", body = StudentDetail),
+        (status = 403, description = "Not a student the caller may change", body = ErrorBody),
+        (status = 422, description = "Transition not allowed, bad date or missing note", body = ErrorBody),
+    ))]
+pub async fn change_status(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ApiPath(id): ApiPath<i32>,
+    ApiJson(req): ApiJson<StatusChangeRequest>,
+) -> Result<Json<StudentDetail>, AppError> {
+    service::change_status(&state.db, &current, id, req)
+        .await
+        .map(Json)
+}
+
+/// Move a student to another class of the same school (school leaders).
+#[utoipa::path(post, path = "/api/v1/students/{id}/class", tag = "roster",
+    params(("id" = i32, Path, description = "Student id")), request_body = MoveClassRequest,
+    responses(
+        (status = 200, description = "The student in the new class", body = StudentDetail),
+        (status = 403, description = "Not a school leader of this student", body = ErrorBody),
+        (status = 422, description = "Class of another school", body = ErrorBody),
+    ))]
+pub async fn move_class(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ApiPath(id): ApiPath<i32>,
+    ApiJson(req): ApiJson<MoveClassRequest>,
+) -> Result<Json<StudentDetail>, AppError> {
+    service::move_class(&state.db, &current, id, req)
         .await
         .map(Json)
 }

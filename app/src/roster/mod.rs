@@ -1,6 +1,7 @@
 //! Students of the caller's classes or school: the roster the phone caches
 //! and the 学生 page shows.
 
+pub mod detail;
 pub mod import;
 pub mod pages;
 pub mod server_fns;
@@ -55,6 +56,28 @@ impl StudentStatus {
 
     pub fn from_code(code: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    /// Status changes the ledgers allow; anything else is refused with a
+    /// clear message. (Ladder automation comes with the dropout-control work.)
+    pub fn can_become(self, to: StudentStatus) -> bool {
+        use StudentStatus::*;
+        matches!(
+            (self, to),
+            (
+                InSchool,
+                OnLeave | SuspectedDropout | TransferredOut | Suspended
+            ) | (OnLeave, InSchool | SuspectedDropout)
+                | (
+                    SuspectedDropout,
+                    InSchool | Dropout | Persuading | TransferredOut
+                )
+                | (Dropout, Persuading | TransferredOut)
+                | (Persuading, Returned | Dropout)
+                | (Returned, InSchool | SuspectedDropout)
+                | (TransferredOut, InSchool)
+                | (Suspended, Returned | TransferredOut)
+        )
     }
 
     pub fn label(self) -> &'static str {
@@ -181,6 +204,21 @@ pub struct StudentDetail {
     pub history: Vec<StatusChange>,
 }
 
+/// A dated status change with the reason, as recorded by school staff.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct StatusChangeRequest {
+    pub to: StudentStatus,
+    pub effective_date: NaiveDate,
+    pub note: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct MoveClassRequest {
+    pub class_id: i32,
+}
+
 /// Keep the first `keep_start` and last `keep_end` characters, star the rest.
 pub fn mask(value: &str, keep_start: usize, keep_end: usize) -> String {
     let chars: Vec<char> = value.chars().collect();
@@ -215,6 +253,25 @@ mod tests {
     fn status_codes_round_trip() {
         for s in StudentStatus::ALL {
             assert_eq!(StudentStatus::from_code(s.code()), Some(s));
+        }
+    }
+
+    #[test]
+    fn ledger_transitions() {
+        use StudentStatus::*;
+        assert!(InSchool.can_become(SuspectedDropout));
+        assert!(SuspectedDropout.can_become(Dropout));
+        assert!(Persuading.can_become(Returned));
+        assert!(
+            !InSchool.can_become(Returned),
+            "only a dropout case returns"
+        );
+        assert!(
+            !Dropout.can_become(InSchool),
+            "a dropout returns through 劝返"
+        );
+        for s in StudentStatus::ALL {
+            assert!(!s.can_become(s), "{s:?} to itself is no change");
         }
     }
 

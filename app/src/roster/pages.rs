@@ -61,7 +61,10 @@ fn RosterTable(list: Vec<StudentSummary>, query: ReadSignal<String>) -> impl Int
             <tbody>
                 <For each=visible key=|s| s.id let:s>
                     <tr data-testid="student-row">
-                        <td>{s.name.clone()}<small class="gender">{s.gender.label()}</small></td>
+                        <td>
+                            <a href=format!("/students/{}", s.id)>{s.name.clone()}</a>
+                            <small class="gender">{s.gender.label()}</small>
+                        </td>
                         <td>{s.class_name.clone()}</td>
                         <td class:alert=s.status != StudentStatus::InSchool>{s.status.label()}</td>
                         <td>

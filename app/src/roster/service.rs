@@ -1,15 +1,19 @@
-//! Roster queries, always filtered by the caller's `Access`.
+//! Roster queries and changes, always checked against the caller's `Access`.
 
 use std::collections::HashMap;
 
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
+};
 
+use crate::audit::{self, AuditEntry};
 use crate::auth::current_user::CurrentUser;
 use crate::db::entities::{class, guardian, student, student_status_history};
 use crate::error::AppError;
 use crate::roster::{
-    Gender, GuardianView, SpecialGroup, StatusChange, StudentDetail, StudentStatus, StudentSummary,
-    mask,
+    Gender, GuardianView, MoveClassRequest, SpecialGroup, StatusChange, StatusChangeRequest,
+    StudentDetail, StudentStatus, StudentSummary, mask,
 };
 
 pub async fn list_students(
@@ -140,4 +144,139 @@ pub fn special_groups(s: &student::Model) -> Vec<SpecialGroup> {
     .into_iter()
     .filter_map(|(on, group)| on.then_some(group))
     .collect()
+}
+
+/// Record a dated status change (with the reason) and keep the history.
+pub async fn change_status(
+    db: &DatabaseConnection,
+    current: &CurrentUser,
+    id: i32,
+    req: StatusChangeRequest,
+) -> Result<StudentDetail, AppError> {
+    let s = editable_student(db, current, id).await?;
+    let from = StudentStatus::from_code(&s.status).unwrap_or(StudentStatus::InSchool);
+    if !from.can_become(req.to) {
+        return Err(AppError::invalid(
+            "to",
+            format!("不能从“{}”直接改为“{}”", from.label(), req.to.label()),
+        ));
+    }
+    let note = req.note.trim().to_owned();
+    if note.is_empty() || note.chars().count() > 500 {
+        return Err(AppError::invalid("note", "请填写变更说明（最多 500 字）"));
+    }
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .date_naive();
+    if req.effective_date > today || req.effective_date < s.status_since {
+        return Err(AppError::invalid(
+            "effective_date",
+            "生效日期不能晚于今天，也不能早于上一次状态变更",
+        ));
+    }
+    let txn = db.begin().await?;
+    let now = chrono::Utc::now();
+    student_status_history::ActiveModel {
+        student_id: Set(s.id),
+        from_status: Set(Some(from.code().into())),
+        to_status: Set(req.to.code().into()),
+        effective_date: Set(req.effective_date),
+        note: Set(Some(note)),
+        changed_by: Set(Some(current.user.id)),
+        changed_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let school_id = s.school_id;
+    let mut row = s.into_active_model();
+    row.status = Set(req.to.code().into());
+    row.status_since = Set(req.effective_date);
+    row.updated_at = Set(now);
+    row.update(&txn).await?;
+    audit::record(
+        &txn,
+        AuditEntry {
+            actor_id: Some(current.user.id),
+            school_id: Some(school_id),
+            action: "change_status",
+            entity: "student",
+            entity_id: Some(id.to_string()),
+            detail: Some(serde_json::json!({ "from": from.code(), "to": req.to.code(), "effective_date": req.effective_date })),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    get_student(db, current, id).await
+}
+
+/// Move a student to another class of the same school (school leaders only:
+/// a head teacher cannot hand pupils to someone else's class).
+pub async fn move_class(
+    db: &DatabaseConnection,
+    current: &CurrentUser,
+    id: i32,
+    req: MoveClassRequest,
+) -> Result<StudentDetail, AppError> {
+    let s = student::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::Forbidden)?;
+    if !current.access.led_schools.contains(&s.school_id) {
+        return Err(AppError::Forbidden);
+    }
+    let target = class::Entity::find_by_id(req.class_id)
+        .one(db)
+        .await?
+        .filter(|c| c.school_id == s.school_id)
+        .ok_or_else(|| AppError::invalid("class_id", "所选班级不属于本校"))?;
+    if target.id == s.class_id {
+        return get_student(db, current, id).await;
+    }
+    let txn = db.begin().await?;
+    let (school_id, from_class) = (s.school_id, s.class_id);
+    let mut row = s.into_active_model();
+    row.class_id = Set(target.id);
+    row.updated_at = Set(chrono::Utc::now());
+    row.update(&txn).await?;
+    audit::record(
+        &txn,
+        AuditEntry {
+            actor_id: Some(current.user.id),
+            school_id: Some(school_id),
+            action: "move_class",
+            entity: "student",
+            entity_id: Some(id.to_string()),
+            detail: Some(
+                serde_json::json!({ "from_class_id": from_class, "to_class_id": target.id }),
+            ),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    get_student(db, current, id).await
+}
+
+async fn editable_student(
+    db: &DatabaseConnection,
+    current: &CurrentUser,
+    id: i32,
+) -> Result<student::Model, AppError> {
+    let s = student::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::Forbidden)?;
+    if current.access.can_edit_student(&s) {
+        Ok(s)
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+pub async fn can_change_status(
+    db: &DatabaseConnection,
+    current: &CurrentUser,
+    id: i32,
+) -> Result<bool, AppError> {
+    Ok(editable_student(db, current, id).await.is_ok())
 }
