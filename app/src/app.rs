@@ -5,6 +5,7 @@ use leptos_meta::{Link, Meta, MetaTags, Stylesheet, Title, provide_meta_context}
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
+use crate::audit::page::AuditPage;
 use crate::auth::pages::{ChangePasswordPage, LoginPage, provide_auth};
 use crate::home::{AreaPage, HomePage};
 use crate::layout::NotFound;
@@ -55,6 +56,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/students/import") view=ImportPage/>
                 <Route path=path!("/students/:id") view=StudentPage/>
                 <Route path=path!("/staff") view=StaffPage/>
+                <Route path=path!("/audit") view=AuditPage/>
                 <Route path=path!("/visits") view=|| view! { <AreaPage area="visits"/> }/>
                 <Route path=path!("/tasks") view=|| view! { <AreaPage area="tasks"/> }/>
                 <Route path=path!("/ledgers") view=|| view! { <AreaPage area="ledgers"/> }/>

@@ -7,6 +7,7 @@
 //! `db`, `api` (REST router + OpenAPI), `audit`.
 #![recursion_limit = "256"]
 
+pub mod audit;
 pub mod auth;
 pub mod error;
 pub mod home;
@@ -19,8 +20,6 @@ pub use app::{App, shell};
 
 #[cfg(feature = "ssr")]
 pub mod api;
-#[cfg(feature = "ssr")]
-pub mod audit;
 #[cfg(feature = "ssr")]
 pub mod config;
 #[cfg(feature = "ssr")]

@@ -37,4 +37,8 @@ test('管理员新建教师账号，新教师首次登录须修改密码', async
   await expect(teacher).toHaveURL(/\/$/);
   await expect(teacher.getByTestId('user-name')).toHaveText('钱晓梅');
   await other.close();
+
+  // The account creation is in the school's audit log.
+  await page.goto('/audit');
+  await expect(page.getByTestId('audit-row').filter({ hasText: '新建账号' }).first()).toContainText('陈静');
 });

@@ -5,10 +5,10 @@ use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::{Query, State};
-use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
+use super::AuditEntryView;
 use crate::api::ErrorBody;
 use crate::auth::current_user::CurrentUser;
 use crate::db::entities::{audit_log, user};
@@ -23,19 +23,6 @@ pub struct AuditQuery {
     pub before_id: Option<i32>,
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct AuditEntryView {
-    pub id: i32,
-    pub at: DateTime<Utc>,
-    pub actor: Option<String>,
-    pub school_id: Option<i32>,
-    pub action: String,
-    pub entity: String,
-    pub entity_id: Option<String>,
-    /// JSON text with the details of the change.
-    pub detail: Option<String>,
-}
-
 /// Newest first.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
     responses(
@@ -47,6 +34,23 @@ pub async fn list_audit(
     current: CurrentUser,
     Query(query): Query<AuditQuery>,
 ) -> Result<Json<Vec<AuditEntryView>>, AppError> {
+    list_entries(
+        &state.db,
+        &current,
+        query.limit.unwrap_or(100),
+        query.before_id,
+    )
+    .await
+    .map(Json)
+}
+
+/// Entries of the schools the caller leads or oversees, newest first.
+pub async fn list_entries(
+    db: &sea_orm::DatabaseConnection,
+    current: &CurrentUser,
+    limit: u64,
+    before_id: Option<i32>,
+) -> Result<Vec<AuditEntryView>, AppError> {
     let schools: Vec<i32> = current
         .access
         .led_schools
@@ -59,32 +63,30 @@ pub async fn list_audit(
     let mut select = audit_log::Entity::find()
         .filter(audit_log::Column::SchoolId.is_in(schools))
         .order_by_desc(audit_log::Column::Id)
-        .limit(query.limit.unwrap_or(100).clamp(1, 500));
-    if let Some(before) = query.before_id {
+        .limit(limit.clamp(1, 500));
+    if let Some(before) = before_id {
         select = select.filter(audit_log::Column::Id.lt(before));
     }
-    let entries = select.all(&state.db).await?;
+    let entries = select.all(db).await?;
     let actor_ids: Vec<i32> = entries.iter().filter_map(|e| e.actor_id).collect();
     let names: HashMap<i32, String> = user::Entity::find()
         .filter(user::Column::Id.is_in(actor_ids))
-        .all(&state.db)
+        .all(db)
         .await?
         .into_iter()
         .map(|u| (u.id, u.display_name))
         .collect();
-    Ok(Json(
-        entries
-            .into_iter()
-            .map(|e| AuditEntryView {
-                id: e.id,
-                at: e.at,
-                actor: e.actor_id.and_then(|id| names.get(&id).cloned()),
-                school_id: e.school_id,
-                action: e.action,
-                entity: e.entity,
-                entity_id: e.entity_id,
-                detail: e.detail,
-            })
-            .collect(),
-    ))
+    Ok(entries
+        .into_iter()
+        .map(|e| AuditEntryView {
+            id: e.id,
+            at: e.at,
+            actor: e.actor_id.and_then(|id| names.get(&id).cloned()),
+            school_id: e.school_id,
+            action: e.action,
+            entity: e.entity,
+            entity_id: e.entity_id,
+            detail: e.detail,
+        })
+        .collect())
 }

@@ -1,36 +1,58 @@
-//! The audit log: who did what, when. Written in the same transaction as the
-//! change where there is one. Never holds passwords; details name fields,
-//! not the personal data itself.
+//! The audit log: who did what, when. Never holds passwords; details name
+//! fields and counts, not the personal data itself. School leaders read
+//! their school's entries, officers those of their area.
 
+pub mod page;
+
+#[cfg(feature = "ssr")]
 pub mod api;
+#[cfg(feature = "ssr")]
+mod record;
+#[cfg(feature = "ssr")]
+pub use record::{AuditEntry, record};
 
-use chrono::Utc;
-use sea_orm::{ConnectionTrait, EntityTrait, Set};
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
 
-use crate::db::entities::audit_log;
 use crate::error::AppError;
 
-pub struct AuditEntry<'a> {
-    pub actor_id: Option<i32>,
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AuditEntryView {
+    pub id: i32,
+    pub at: DateTime<Utc>,
+    pub actor: Option<String>,
     pub school_id: Option<i32>,
-    pub action: &'a str,
-    pub entity: &'a str,
+    pub action: String,
+    pub entity: String,
     pub entity_id: Option<String>,
-    pub detail: Option<serde_json::Value>,
+    /// JSON text with the details of the change.
+    pub detail: Option<String>,
 }
 
-pub async fn record(db: &impl ConnectionTrait, entry: AuditEntry<'_>) -> Result<(), AppError> {
-    audit_log::Entity::insert(audit_log::ActiveModel {
-        at: Set(Utc::now()),
-        actor_id: Set(entry.actor_id),
-        school_id: Set(entry.school_id),
-        action: Set(entry.action.to_owned()),
-        entity: Set(entry.entity.to_owned()),
-        entity_id: Set(entry.entity_id),
-        detail: Set(entry.detail.map(|d| d.to_string())),
-        ..Default::default()
-    })
-    .exec(db)
-    .await?;
-    Ok(())
+/// Chinese name of an audited action.
+pub fn action_label(action: &str) -> &str {
+    match action {
+        "login" => "登录",
+        "logout" => "退出登录",
+        "change_password" => "修改密码",
+        "create_account" => "新建账号",
+        "reset_password" => "重置密码",
+        "set_roles" => "调整角色",
+        "import_students" => "导入学生名册",
+        "change_status" => "变更学籍状态",
+        "move_class" => "调整班级",
+        other => other,
+    }
+}
+
+#[server(endpoint = "audit_entries")]
+pub async fn audit_entries(before_id: Option<i32>) -> Result<Vec<AuditEntryView>, AppError> {
+    let result = async {
+        let state = crate::state::AppState::from_context()?;
+        let current = crate::auth::current_user::current_user().await?;
+        api::list_entries(&state.db, &current, 100, before_id).await
+    };
+    result.await.map_err(AppError::into_server_fn_response)
 }

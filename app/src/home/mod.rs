@@ -58,6 +58,13 @@ fn home(me: Me) -> impl IntoView {
                 <h2>"学校管理"</h2>
                 <a href="/staff">"教师账号"</a>
                 <a href="/students/import">"导入学生名册"</a>
+                <a href="/audit">"审计日志"</a>
+            </section>
+        })}
+        {me.roles.iter().any(|r| r.role.is_officer()).then(|| view! {
+            <section class="card admin-links">
+                <h2>"辖区管理"</h2>
+                <a href="/audit">"审计日志"</a>
             </section>
         })}
         <section class="account">
