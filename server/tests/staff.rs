@@ -3,24 +3,11 @@
 
 mod common;
 
-use app::db::entities::{class, user};
+use app::db::entities::user;
 use common::{Backend, TestDb, TestServer, login_with};
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
-
-async fn class_id(url: &str, school_part: &str, name: &str) -> i32 {
-    let db = app::db::connect(url).await.unwrap();
-    let s = common::demo_school(url, school_part).await;
-    class::Entity::find()
-        .filter(class::Column::SchoolId.eq(s.id))
-        .filter(class::Column::Name.eq(name))
-        .one(&db)
-        .await
-        .unwrap()
-        .unwrap()
-        .id
-}
 
 async fn user_id(url: &str, username: &str) -> i32 {
     let db = app::db::connect(url).await.unwrap();
@@ -36,7 +23,7 @@ async fn user_id(url: &str, username: &str) -> i32 {
 async fn admin_creates_an_account_that_must_change_its_password(backend: Backend) {
     let db = TestDb::new(backend).await;
     let srv = TestServer::start(&db).await;
-    let class = class_id(&db.url, "第一小学", "三年级(1)班").await;
+    let class = common::demo_class_id(&db.url, "第一小学", "三年级(1)班").await;
     srv.login_ok("admin").await;
     let body = json!({"username": "Zhao.Li", "display_name": "赵丽", "roles": [{"role": "subject_teacher", "class_id": class, "subject": "科学"}]});
     let res = srv
@@ -121,8 +108,8 @@ async fn admin_creates_an_account_that_must_change_its_password(backend: Backend
 async fn roles_are_checked_against_the_school(backend: Backend) {
     let db = TestDb::new(backend).await;
     let srv = TestServer::start(&db).await;
-    let other_class = class_id(&db.url, "中学", "七年级(1)班").await;
-    let own_class = class_id(&db.url, "第一小学", "四年级(1)班").await;
+    let other_class = common::demo_class_id(&db.url, "中学", "七年级(1)班").await;
+    let own_class = common::demo_class_id(&db.url, "第一小学", "四年级(1)班").await;
     srv.login_ok("admin").await;
     let cases = [
         json!([{"role": "county_officer"}]),

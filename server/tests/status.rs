@@ -3,8 +3,8 @@
 
 mod common;
 
-use app::db::entities::{class, student};
-use common::{Backend, TestDb, TestServer, demo_school, login_with};
+use app::db::entities::student;
+use common::{Backend, TestDb, TestServer, login_with};
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
@@ -12,16 +12,9 @@ use serde_json::{Value, json};
 /// An 在校 student of `class_name` in school A.
 async fn student_in(url: &str, class_name: &str) -> i32 {
     let db = app::db::connect(url).await.unwrap();
-    let a = demo_school(url, "第一小学").await;
-    let c = class::Entity::find()
-        .filter(class::Column::SchoolId.eq(a.id))
-        .filter(class::Column::Name.eq(class_name))
-        .one(&db)
-        .await
-        .unwrap()
-        .unwrap();
+    let class_id = common::demo_class_id(url, "第一小学", class_name).await;
     student::Entity::find()
-        .filter(student::Column::ClassId.eq(c.id))
+        .filter(student::Column::ClassId.eq(class_id))
         .filter(student::Column::Status.eq("in_school"))
         .order_by_asc(student::Column::Id)
         .one(&db)
@@ -124,24 +117,8 @@ async fn leaders_move_students_within_their_school(backend: Backend) {
     let db = TestDb::new(backend).await;
     let srv = TestServer::start(&db).await;
     let id = student_in(&db.url, "三年级(1)班").await;
-    let conn = app::db::connect(&db.url).await.unwrap();
-    let a = demo_school(&db.url, "第一小学").await;
-    let b = demo_school(&db.url, "中学").await;
-    let class_of = |school: i32, name: &'static str| {
-        let conn = conn.clone();
-        async move {
-            class::Entity::find()
-                .filter(class::Column::SchoolId.eq(school))
-                .filter(class::Column::Name.eq(name))
-                .one(&conn)
-                .await
-                .unwrap()
-                .unwrap()
-                .id
-        }
-    };
-    let target = class_of(a.id, "三年级(2)班").await;
-    let foreign = class_of(b.id, "七年级(1)班").await;
+    let target = common::demo_class_id(&db.url, "第一小学", "三年级(2)班").await;
+    let foreign = common::demo_class_id(&db.url, "中学", "七年级(1)班").await;
     let url = srv.url(&format!("/api/v1/students/{id}/class"));
 
     let head = srv.fresh_client();

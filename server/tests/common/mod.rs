@@ -244,3 +244,19 @@ pub async fn demo_school(db_url: &str, part: &str) -> app::db::entities::school:
         .expect("query")
         .unwrap_or_else(|| panic!("no demo school named like {part}"))
 }
+
+/// Id of the class `class_name` in the demo school whose name contains `school_part`.
+pub async fn demo_class_id(db_url: &str, school_part: &str, class_name: &str) -> i32 {
+    use app::db::entities::class;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let school = demo_school(db_url, school_part).await;
+    let db = app::db::connect(db_url).await.expect("connect");
+    class::Entity::find()
+        .filter(class::Column::SchoolId.eq(school.id))
+        .filter(class::Column::Name.eq(class_name))
+        .one(&db)
+        .await
+        .expect("query")
+        .unwrap_or_else(|| panic!("no class {class_name} in {school_part}"))
+        .id
+}

@@ -8,7 +8,7 @@ use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 
-use super::table::{MAX_FILE_BYTES, read_table};
+use super::table::{file_too_large, read_table};
 use super::{ImportReport, service, template};
 use crate::api::ErrorBody;
 use crate::auth::current_user::CurrentUser;
@@ -18,12 +18,7 @@ use crate::staff::service::managed_school;
 use crate::state::AppState;
 
 fn file_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, AppError> {
-    body.map_err(|_| {
-        AppError::invalid(
-            "file",
-            format!("文件过大（上限 {} MB）", MAX_FILE_BYTES / 1024 / 1024),
-        )
-    })
+    body.map_err(|_| file_too_large())
 }
 
 /// Check a file and report what importing it would do; changes nothing.

@@ -10,7 +10,7 @@ use crate::error::AppError;
 #[server(endpoint = "import_students", input = MultipartFormData)]
 pub async fn import_students(data: MultipartData) -> Result<ImportReport, AppError> {
     use super::service;
-    use super::table::{MAX_FILE_BYTES, read_table};
+    use super::table::{MAX_FILE_BYTES, file_too_large, read_table};
     use crate::auth::current_user::current_user;
     use crate::state::AppState;
 
@@ -29,10 +29,7 @@ pub async fn import_students(data: MultipartData) -> Result<ImportReport, AppErr
                 Some("file") => {
                     while let Some(chunk) = field.chunk().await.map_err(unreadable)? {
                         if file.len() + chunk.len() > MAX_FILE_BYTES {
-                            return Err(AppError::invalid(
-                                "file",
-                                format!("文件过大（上限 {} MB）", MAX_FILE_BYTES / 1024 / 1024),
-                            ));
+                            return Err(file_too_large());
                         }
                         file.extend_from_slice(&chunk);
                     }

@@ -27,6 +27,13 @@ fn invalid(message: impl Into<String>) -> AppError {
     }
 }
 
+pub fn file_too_large() -> AppError {
+    invalid(format!(
+        "文件过大（上限 {} MB）",
+        MAX_FILE_BYTES / 1024 / 1024
+    ))
+}
+
 fn too_many_rows() -> AppError {
     invalid(format!("行数过多（上限 {MAX_ROWS} 行），请分批导入"))
 }
@@ -36,10 +43,7 @@ pub fn read_table(bytes: &[u8]) -> Result<Table, AppError> {
         return Err(invalid("文件是空的"));
     }
     if bytes.len() > MAX_FILE_BYTES {
-        return Err(invalid(format!(
-            "文件过大（上限 {} MB）",
-            MAX_FILE_BYTES / 1024 / 1024
-        )));
+        return Err(file_too_large());
     }
     if bytes.starts_with(b"PK\x03\x04") {
         read_xlsx(bytes)
