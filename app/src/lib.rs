@@ -7,6 +7,7 @@
 //! `db`, `api` (REST router + OpenAPI), `audit`.
 #![recursion_limit = "256"]
 
+pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod error;
@@ -14,6 +15,7 @@ pub mod home;
 pub mod layout;
 pub mod roster;
 pub mod staff;
+pub mod visits;
 
 mod app;
 pub use app::{App, shell};
