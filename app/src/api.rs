@@ -60,6 +60,20 @@ impl From<axum::extract::rejection::PathRejection> for AppError {
     }
 }
 
+/// `Query<T>` whose rejections are our structured 4xx errors.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(AppError))]
+pub struct ApiQuery<T>(pub T);
+
+impl From<axum::extract::rejection::QueryRejection> for AppError {
+    fn from(rejection: axum::extract::rejection::QueryRejection) -> Self {
+        AppError::Invalid {
+            field: None,
+            message: format!("查询参数有误：{}", rejection.body_text()),
+        }
+    }
+}
+
 /// The caller's address for rate limiting (see `client_ip`).
 pub struct ClientIp(pub String);
 
@@ -112,13 +126,36 @@ pub struct ErrorBody {
         crate::staff::api::create_staff,
         crate::staff::api::set_roles,
         crate::staff::api::reset_password,
+        crate::staff::colleagues::list_colleagues,
+        crate::attachments::api::put_attachment,
+        crate::attachments::api::get_attachment,
+        crate::attachments::api::get_thumbnail,
+        crate::visits::api::put_visit,
+        crate::visits::api::list_visits,
+        crate::visits::api::get_visit,
+        crate::visits::api::put_plan,
+        crate::visits::api::list_plans,
+        crate::visits::api::acknowledge_plan,
     ),
-    components(schemas(ErrorBody)),
+    components(schemas(
+        ErrorBody,
+        crate::attachments::AttachmentSaved,
+        crate::visits::VisitInput,
+        crate::visits::VisitSaved,
+        crate::visits::VisitView,
+        crate::visits::PersonRef,
+        crate::visits::PlanInput,
+        crate::visits::PlanView,
+        crate::visits::VisitMode,
+        crate::visits::VisitReason,
+    )),
     tags(
         (name = "auth", description = "登录与账号"),
         (name = "roster", description = "学生名册与导入"),
         (name = "audit", description = "审计日志"),
         (name = "staff", description = "教师账号与角色"),
+        (name = "visits", description = "家访记录与拟家访报告（离线同步）"),
+        (name = "attachments", description = "家访照片与家长签名"),
     )
 )]
 pub struct ApiDoc;
@@ -133,10 +170,12 @@ async fn not_found() -> AppError {
 
 /// Everything under `/api/v1`.
 pub fn router() -> Router<AppState> {
+    use crate::attachments::api as attachments;
     use crate::auth::api as auth;
     use crate::roster::api as roster;
     use crate::roster::import::api as import;
     use crate::staff::api as staff;
+    use crate::visits::api as visits;
     // Room for the largest accepted file plus multipart/headers overhead.
     let upload_limit = axum::extract::DefaultBodyLimit::max(
         crate::roster::import::table::MAX_FILE_BYTES + 64 * 1024,
@@ -166,6 +205,30 @@ pub fn router() -> Router<AppState> {
         .route("/staff/{id}/roles", axum::routing::put(staff::set_roles))
         .route("/staff/{id}/password-reset", post(staff::reset_password))
         .route("/classes", get(staff::list_classes))
+        .route(
+            "/colleagues",
+            get(crate::staff::colleagues::list_colleagues),
+        )
+        // The body is read (with its own limit) by the handler.
+        .route(
+            "/attachments/{sha256}",
+            axum::routing::put(attachments::put_attachment).get(attachments::get_attachment),
+        )
+        .route(
+            "/attachments/{sha256}/thumb",
+            get(attachments::get_thumbnail),
+        )
+        .route("/visits", get(visits::list_visits))
+        .route(
+            "/visits/{id}",
+            axum::routing::put(visits::put_visit).get(visits::get_visit),
+        )
+        .route("/visit-plans", get(visits::list_plans))
+        .route("/visit-plans/{id}", axum::routing::put(visits::put_plan))
+        .route(
+            "/visit-plans/{id}/acknowledge",
+            post(visits::acknowledge_plan),
+        )
         .route("/openapi.json", get(openapi_json))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -7,6 +7,7 @@ use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 use sea_orm::DatabaseConnection;
 
+use crate::attachments::storage::BlobStore;
 use crate::config::Config;
 
 #[derive(Clone)]
@@ -14,6 +15,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub config: Arc<Config>,
     pub leptos_options: LeptosOptions,
+    /// Photo and signature files (a local directory, later object storage).
+    pub storage: Arc<dyn BlobStore>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

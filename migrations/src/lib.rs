@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 
 pub mod m20261123_000001_org_and_people;
 mod m20261123_000002_accounts;
+mod m20261124_000003_visits;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_org_and_people::Migration),
             Box::new(m20261123_000002_accounts::Migration),
+            Box::new(m20261124_000003_visits::Migration),
         ]
     }
 }

@@ -1,4 +1,6 @@
 //! The 家访通 server: builds the state, the router and serves it.
+// The Leptos view types of the larger pages nest deeply.
+#![recursion_limit = "256"]
 
 pub mod demo;
 mod security;
@@ -9,6 +11,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use app::attachments::storage::LocalDirStore;
 use app::auth::session_store::DbSessionStore;
 use app::config::Config;
 use app::state::AppState;
@@ -58,10 +61,17 @@ pub async fn build_state(config: Config) -> Result<AppState, BoxError> {
         .site_pkg_dir("pkg")
         .site_addr(config.bind)
         .build();
+    let storage = LocalDirStore::new(&config.storage_dir).map_err(|e| {
+        format!(
+            "cannot create the storage directory {}: {e}",
+            config.storage_dir.display()
+        )
+    })?;
     Ok(AppState {
         db,
         config: Arc::new(config),
         leptos_options,
+        storage: Arc::new(storage),
     })
 }
 

@@ -7,7 +7,7 @@ use common::{Backend, TestDb};
 use migrations::{Migrator, MigratorTrait};
 use sea_orm_migration::SchemaManager;
 
-const TABLES: [&str; 14] = [
+const TABLES: [&str; 20] = [
     "county",
     "town",
     "school",
@@ -22,6 +22,12 @@ const TABLES: [&str; 14] = [
     "session",
     "login_failure",
     "audit_log",
+    "attachments",
+    "visit_plans",
+    "visits",
+    "visit_photos",
+    "visit_co_visitors",
+    "visit_revisions",
 ];
 
 async fn migrations_up_down_up(backend: Backend) {

@@ -21,6 +21,10 @@ pub struct Access {
     pub taught_classes: BTreeSet<i32>,
     /// Schools in an officer's town or county: read-only.
     pub overseen_schools: BTreeSet<i32>,
+    /// Schools where the person works (any leader or teacher role): whose
+    /// colleagues they may pick as co-visitors, where they may upload photos.
+    /// Grants no student access by itself.
+    pub staff_schools: BTreeSet<i32>,
 }
 
 impl Access {
@@ -32,6 +36,9 @@ impl Access {
         let mut towns = Vec::new();
         let mut counties = Vec::new();
         for row in roles {
+            if Role::from_code(&row.role).is_some_and(|r| !r.is_officer()) {
+                access.staff_schools.extend(row.school_id);
+            }
             match Role::from_code(&row.role) {
                 Some(r) if r.is_school_leader() => access.led_schools.extend(row.school_id),
                 Some(Role::HeadTeacher) => access.head_classes.extend(row.class_id),
@@ -83,6 +90,12 @@ impl Access {
         self.led_schools.contains(&s.school_id)
             || self.head_classes.contains(&s.class_id)
             || self.taught_classes.contains(&s.class_id)
+    }
+
+    /// Recording a home visit (or a 拟家访 report): the staff who contact
+    /// the family, i.e. the same people who see the contacts.
+    pub fn can_visit_student(&self, s: &student::Model) -> bool {
+        self.can_see_contacts(s)
     }
 
     /// The filter for student queries; `None` means the person may see no

@@ -3,6 +3,8 @@
 //! PostgreSQL cluster that `scripts/with-postgres.sh` starts.
 #![allow(dead_code)]
 
+pub mod images;
+
 use std::collections::HashMap;
 
 use app::config::Config;
@@ -259,4 +261,48 @@ pub async fn demo_class_id(db_url: &str, school_part: &str, class_name: &str) ->
         .expect("query")
         .unwrap_or_else(|| panic!("no class {class_name} in {school_part}"))
         .id
+}
+
+/// The first student (by id) of `class_name` in the demo school whose name contains `school_part`.
+pub async fn demo_student(db_url: &str, school_part: &str, class_name: &str) -> i32 {
+    use app::db::entities::student;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    let class_id = demo_class_id(db_url, school_part, class_name).await;
+    let db = app::db::connect(db_url).await.expect("connect");
+    student::Entity::find()
+        .filter(student::Column::ClassId.eq(class_id))
+        .order_by_asc(student::Column::Id)
+        .one(&db)
+        .await
+        .expect("query")
+        .unwrap_or_else(|| panic!("no student in {class_name}"))
+        .id
+}
+
+/// Id of the demo account `username`.
+pub async fn demo_user_id(db_url: &str, username: &str) -> i32 {
+    use app::db::entities::user;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let db = app::db::connect(db_url).await.expect("connect");
+    user::Entity::find()
+        .filter(user::Column::Username.eq(username))
+        .one(&db)
+        .await
+        .expect("query")
+        .unwrap_or_else(|| panic!("no user {username}"))
+        .id
+}
+
+/// A client logged in as the demo account `username`.
+pub async fn client_for(srv: &TestServer, username: &str) -> Client {
+    let client = srv.fresh_client();
+    let res = login_with(
+        &client,
+        &srv.url("/api/v1/session"),
+        username,
+        "demo-password",
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK, "login as {username}");
+    client
 }

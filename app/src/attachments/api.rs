@@ -1,0 +1,152 @@
+//! `PUT/GET /api/v1/attachments/{sha256}`: photos and signatures, sent by
+//! the phone before the visit that shows them.
+
+use std::pin::Pin;
+
+use axum::body::{Body, Bytes, HttpBody};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::{AttachmentSaved, MAX_ATTACHMENT_BYTES, service};
+use crate::api::{ApiPath, ErrorBody};
+use crate::auth::current_user::CurrentUser;
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// Past the limit the rest of the body is still read (and thrown away) up
+/// to this much, so the client gets to read our 413 instead of a reset
+/// connection; beyond it the connection is dropped.
+const MAX_DRAINED_BYTES: usize = 4 * MAX_ATTACHMENT_BYTES;
+
+fn too_large() -> AppError {
+    AppError::TooLarge {
+        message: format!("文件过大（上限 {} MB）", MAX_ATTACHMENT_BYTES / 1024 / 1024),
+    }
+}
+
+/// Read at most `limit` bytes of the body.
+async fn read_body(body: Body, limit: usize) -> Result<Bytes, AppError> {
+    let mut body = body;
+    let mut buf = Vec::new();
+    let mut seen = 0usize;
+    while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+        let frame = frame.map_err(|_| AppError::BadRequest {
+            message: "请求体读取失败，请重试".into(),
+        })?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        seen = seen.saturating_add(data.len());
+        if seen > MAX_DRAINED_BYTES {
+            break;
+        }
+        if seen <= limit {
+            buf.extend_from_slice(&data);
+        }
+    }
+    if seen > limit {
+        Err(too_large())
+    } else {
+        Ok(Bytes::from(buf))
+    }
+}
+
+/// Upload a photo (JPEG) or signature (PNG) as the raw request body, at the
+/// SHA-256 of its bytes. It is re-encoded (upright, at most 1600 px, no
+/// EXIF/GPS) with a 320 px thumbnail. Sending it again is harmless.
+#[utoipa::path(put, path = "/api/v1/attachments/{sha256}", tag = "attachments",
+    params(("sha256" = String, Path, description = "SHA-256 of the body, 64 lowercase hex digits")),
+    request_body(content = Vec<u8>, content_type = "image/jpeg", description = "The image bytes (image/jpeg or image/png), at most 10 MB"),
+    responses(
+        (status = 201, description = "Stored", body = AttachmentSaved),
+        (status = 200, description = "Already stored (a retry): the same answer", body = AttachmentSaved),
+        (status = 400, description = "Path is not a SHA-256, or the body does not hash to it (`hash_mismatch`)", body = ErrorBody),
+        (status = 403, description = "Not school staff", body = ErrorBody),
+        (status = 413, description = "Body over 10 MB", body = ErrorBody),
+        (status = 415, description = "Not a JPEG or PNG, or not the declared type", body = ErrorBody),
+        (status = 422, description = "Unreadable image or more than 40 million pixels", body = ErrorBody),
+    ))]
+pub async fn put_attachment(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ApiPath(sha): ApiPath<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<(StatusCode, axum::Json<AttachmentSaved>), AppError> {
+    service::parse_sha(&sha)?;
+    let bytes = read_body(body, MAX_ATTACHMENT_BYTES).await?;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let (created, saved) = service::put(&state, &current, &sha, content_type, bytes).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, axum::Json(saved)))
+}
+
+/// Content never changes for a hash, so browsers may keep it for good
+/// (but only for this user: `private`).
+fn image_response(content_type: &'static str, bytes: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, max-age=31536000, immutable"),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// The stored image: for its uploader and whoever may read a visit showing it.
+#[utoipa::path(get, path = "/api/v1/attachments/{sha256}", tag = "attachments",
+    params(("sha256" = String, Path, description = "SHA-256 the attachment was uploaded at")),
+    responses(
+        (status = 200, description = "The image (image/jpeg or image/png)", content_type = "image/jpeg", body = Vec<u8>),
+        (status = 403, description = "Not the uploader and no readable visit shows it", body = ErrorBody),
+        (status = 404, description = "No such attachment", body = ErrorBody),
+    ))]
+pub async fn get_attachment(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ApiPath(sha): ApiPath<String>,
+) -> Result<Response, AppError> {
+    let (content_type, bytes) = service::get(&state, &current, &sha, false).await?;
+    Ok(image_response(content_type, bytes))
+}
+
+/// The 320 px JPEG thumbnail, with the same access rule.
+#[utoipa::path(get, path = "/api/v1/attachments/{sha256}/thumb", tag = "attachments",
+    params(("sha256" = String, Path, description = "SHA-256 the attachment was uploaded at")),
+    responses(
+        (status = 200, description = "The thumbnail", content_type = "image/jpeg", body = Vec<u8>),
+        (status = 403, description = "Not the uploader and no readable visit shows it", body = ErrorBody),
+        (status = 404, description = "No such attachment", body = ErrorBody),
+    ))]
+pub async fn get_thumbnail(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ApiPath(sha): ApiPath<String>,
+) -> Result<Response, AppError> {
+    let (content_type, bytes) = service::get(&state, &current, &sha, true).await?;
+    Ok(image_response(content_type, bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn bodies_over_the_limit_are_refused_after_draining() {
+        let ok = read_body(Body::from(vec![1u8; 10]), 10).await.unwrap();
+        assert_eq!(ok.len(), 10);
+        let err = read_body(Body::from(vec![1u8; 11]), 10).await.unwrap_err();
+        assert_eq!(err.status(), 413);
+    }
+}
