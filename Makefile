@@ -10,7 +10,7 @@ JIAFANG_DATABASE_URL  ?= sqlite://data/jiafang.sqlite?mode=rwc
 JIAFANG_STORAGE_DIR   ?= data/photos
 JIAFANG_SITE_ROOT     ?= target/site
 
-.PHONY: run test lint e2e build tools test-tools
+.PHONY: run test lint e2e bench build tools test-tools
 # Steps depend on each other (tools before builds, builds before tests).
 .NOTPARALLEL:
 
@@ -32,6 +32,10 @@ test: test-tools
 ## e2e: release build + Playwright in headless Chromium
 e2e: build
 	cd end2end && npx playwright test
+
+## bench: client figures (bundle size, 12 MP photo on the phone); prints, never fails on a number
+bench: test-tools build
+	cd end2end && npx playwright test -c bench.config.ts
 
 ## lint: formatting and clippy (server and wasm client)
 lint:

@@ -3,9 +3,18 @@
 (function () {
   'use strict';
 
+  // The app saves its offline pages once per session (see app.rs); forget
+  // that when the saved pages go away, so they are saved again.
+  function forgetOfflinePages() {
+    try {
+      sessionStorage.removeItem('jiafang-offline-pages');
+    } catch (e) {}
+  }
+
   // Logout calls this so the next user of the device cannot see cached pages.
   // Returns a promise; safe to call when service workers are unsupported.
   window.jiafangClearPages = function () {
+    forgetOfflinePages();
     var sw = 'serviceWorker' in navigator ? navigator.serviceWorker.controller : null;
     if (sw) sw.postMessage({ type: 'clear-pages' });
     // Also delete from the page itself, so the caller can await it.
@@ -77,6 +86,7 @@
 
   container.addEventListener('controllerchange', function () {
     // A new worker drops pages saved by older builds; save this one again.
+    forgetOfflinePages();
     window.jiafangCachePage(location.href);
     if (wasControlled) {
       showUpdateBanner();

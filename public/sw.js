@@ -41,9 +41,15 @@ function isStaticAsset(path) {
   return path.startsWith('/pkg/') || path.startsWith('/icons/') || PRECACHE.includes(path);
 }
 
+// Pages whose server HTML is the same for every query string: the browser
+// fills them from IndexedDB (?draft=…, ?id=…), so one cached copy serves
+// every record offline.
+const SHELL_PAGES = ['/visits/new', '/visits/view'];
+
 function pageKey(url) {
   const u = new URL(url);
   u.hash = '';
+  if (SHELL_PAGES.includes(u.pathname)) u.search = '';
   return u.href;
 }
 

@@ -13,6 +13,10 @@ use crate::roster::detail::StudentPage;
 use crate::roster::import::page::ImportPage;
 use crate::roster::pages::StudentsPage;
 use crate::staff::page::StaffPage;
+use crate::visits::detail::VisitDetailPage;
+use crate::visits::form::VisitFormPage;
+use crate::visits::list::VisitsPage;
+use crate::visits::plans_page::PlansPage;
 
 /// The HTML document rendered by the server around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -38,6 +42,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_auth();
+    let sync = crate::sync::provide_sync_status();
+    start_sync(sync);
 
     view! {
         <Stylesheet id="leptos" href="/pkg/jiafang.css"/>
@@ -57,11 +63,75 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/students/:id") view=StudentPage/>
                 <Route path=path!("/staff") view=StaffPage/>
                 <Route path=path!("/audit") view=AuditPage/>
-                <Route path=path!("/visits") view=|| view! { <AreaPage area="visits"/> }/>
+                <Route path=path!("/visits") view=VisitsPage/>
+                <Route path=path!("/visits/new") view=VisitFormPage/>
+                <Route path=path!("/visits/view") view=VisitDetailPage/>
+                <Route path=path!("/visits/plans") view=PlansPage/>
                 <Route path=path!("/tasks") view=|| view! { <AreaPage area="tasks"/> }/>
                 <Route path=path!("/ledgers") view=|| view! { <AreaPage area="ledgers"/> }/>
                 <Route path=path!("/reports") view=|| view! { <AreaPage area="reports"/> }/>
             </Routes>
         </Router>
+    }
+}
+
+/// In the browser: tell the sync engine whose records to send once the
+/// account is known, and keep the offline pages cached for that account.
+fn start_sync(sync: crate::sync::SyncStatus) {
+    #[cfg(feature = "hydrate")]
+    {
+        let me = expect_context::<crate::auth::pages::Auth>().me;
+        Effect::new(move |_| {
+            let id = match me.get() {
+                Some(Ok(Some(me))) if !me.must_change_password => Some(me.id),
+                _ => None,
+            };
+            if sync.user_id.get_untracked() != id {
+                sync.user_id.set(id);
+                if let Some(id) = id {
+                    cache_offline_pages(id);
+                }
+            }
+        });
+        crate::sync::engine::start(sync);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = sync;
+}
+
+/// Saves the pages a teacher must be able to open with no signal right
+/// after login (see `public/register-sw.js`).
+/// Once per browser session and account (the worker keeps them fresh on
+/// every later visit anyway).
+#[cfg(feature = "hydrate")]
+fn cache_offline_pages(user_id: i32) {
+    const OFFLINE_PAGES: [&str; 5] = [
+        "/",
+        "/visits",
+        "/visits/new",
+        "/visits/view",
+        "/visits/plans",
+    ];
+    const DONE_KEY: &str = "jiafang-offline-pages";
+    use wasm_bindgen::JsValue;
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let session = window.session_storage().ok().flatten();
+    if let Some(session) = &session {
+        if session.get_item(DONE_KEY).ok().flatten() == Some(user_id.to_string()) {
+            return;
+        }
+        let _ = session.set_item(DONE_KEY, &user_id.to_string());
+    }
+    let Ok(cache_page) = js_sys::Reflect::get(&window, &JsValue::from_str("jiafangCachePage"))
+    else {
+        return;
+    };
+    let Ok(cache_page) = wasm_bindgen::JsCast::dyn_into::<js_sys::Function>(cache_page) else {
+        return;
+    };
+    for page in OFFLINE_PAGES {
+        let _ = cache_page.call1(&JsValue::NULL, &JsValue::from_str(page));
     }
 }

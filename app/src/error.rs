@@ -30,12 +30,27 @@ pub enum AppError {
     },
     #[error("{message}")]
     Conflict { message: String },
+    /// A malformed request (e.g. a path that is not a SHA-256), 400.
+    #[error("{message}")]
+    BadRequest { message: String },
+    /// An upload whose bytes do not hash to the address it was sent to.
+    #[error("上传的内容与编号不符（SHA-256 校验失败），请重新上传")]
+    HashMismatch,
+    /// The request body is over the limit, 413.
+    #[error("{message}")]
+    TooLarge { message: String },
+    /// A file of a type the endpoint does not take, 415.
+    #[error("{message}")]
+    UnsupportedMediaType { message: String },
     #[error("请求来源不可信，已拒绝")]
     CrossOrigin,
     #[error("服务器内部错误，请稍后再试")]
     Internal,
     #[error("无法连接服务器：{message}")]
     Network { message: String },
+    /// The phone's own storage (IndexedDB) failed; only raised in the browser.
+    #[error("手机存储出错：{message}")]
+    Device { message: String },
 }
 
 impl AppError {
@@ -44,6 +59,15 @@ impl AppError {
             field: Some(field.into()),
             message: message.into(),
         }
+    }
+
+    /// Worth trying again later without changing anything: the network, a
+    /// busy server, or a rate limit.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            AppError::Network { .. } | AppError::Internal | AppError::RateLimited { .. }
+        )
     }
 
     pub fn not_found(what: impl Into<String>) -> Self {
@@ -61,9 +85,14 @@ impl AppError {
             AppError::NotFound { .. } => "not_found",
             AppError::Invalid { .. } => "invalid",
             AppError::Conflict { .. } => "conflict",
+            AppError::BadRequest { .. } => "bad_request",
+            AppError::HashMismatch => "hash_mismatch",
+            AppError::TooLarge { .. } => "too_large",
+            AppError::UnsupportedMediaType { .. } => "unsupported_media_type",
             AppError::CrossOrigin => "cross_origin",
             AppError::Internal => "internal",
             AppError::Network { .. } => "network",
+            AppError::Device { .. } => "device",
         }
     }
 
@@ -75,8 +104,12 @@ impl AppError {
             AppError::NotFound { .. } => 404,
             AppError::Invalid { .. } => 422,
             AppError::Conflict { .. } => 409,
+            AppError::BadRequest { .. } | AppError::HashMismatch => 400,
+            AppError::TooLarge { .. } => 413,
+            AppError::UnsupportedMediaType { .. } => 415,
             AppError::Internal => 500,
             AppError::Network { .. } => 503,
+            AppError::Device { .. } => 500,
         }
     }
 }

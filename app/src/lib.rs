@@ -14,7 +14,9 @@ pub mod error;
 pub mod home;
 pub mod layout;
 pub mod roster;
+pub mod semesters;
 pub mod staff;
+pub mod sync;
 pub mod visits;
 
 mod app;

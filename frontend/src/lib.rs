@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! Browser entry point. cargo-leptos builds this crate to wasm and calls
 //! `hydrate()` from the generated JS; everything else lives in `app`.
 

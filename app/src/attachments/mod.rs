@@ -5,6 +5,15 @@
 //! keeps the files (a local directory by default, behind a trait), `api`
 //! serves `PUT/GET /api/v1/attachments/{sha256}`.
 
+#[cfg(feature = "ssr")]
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod process;
+#[cfg(feature = "ssr")]
+pub mod service;
+#[cfg(feature = "ssr")]
+pub mod storage;
+
 use serde::{Deserialize, Serialize};
 
 /// Largest upload accepted (bytes).
@@ -28,4 +37,43 @@ pub struct AttachmentSaved {
     pub height: u32,
     /// Size of the stored file in bytes.
     pub bytes: u64,
+}
+
+/// Scales (width, height) so the long edge is at most `max_edge`, keeping
+/// the aspect ratio (the phone and the server resize the same way).
+pub fn fit_within(width: u32, height: u32, max_edge: u32) -> (u32, u32) {
+    let long = width.max(height).max(1);
+    if long <= max_edge {
+        return (width.max(1), height.max(1));
+    }
+    let scale = f64::from(max_edge) / f64::from(long);
+    (
+        ((f64::from(width) * scale).round() as u32).clamp(1, max_edge),
+        ((f64::from(height) * scale).round() as u32).clamp(1, max_edge),
+    )
+}
+
+#[cfg(test)]
+mod fit_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn a_12_mp_photo_becomes_1600_px() {
+        assert_eq!(fit_within(4000, 3000, 1600), (1600, 1200));
+        assert_eq!(fit_within(3000, 4000, 1600), (1200, 1600));
+        assert_eq!(fit_within(800, 600, 1600), (800, 600));
+    }
+
+    proptest! {
+        #[test]
+        fn never_larger_and_keeps_shape(w in 1u32..60_000, h in 1u32..60_000, edge in 16u32..4000) {
+            let (fw, fh) = fit_within(w, h, edge);
+            prop_assert!(fw.max(fh) <= edge.max(w.max(h).min(edge)));
+            prop_assert!(fw >= 1 && fh >= 1);
+            if w.max(h) > edge {
+                prop_assert_eq!(fw.max(fh), edge);
+            }
+        }
+    }
 }

@@ -89,10 +89,6 @@ fn area_blurb(href: &str) -> &'static str {
 #[component]
 pub fn AreaPage(area: &'static str) -> impl IntoView {
     let (title, text) = match area {
-        "visits" => (
-            "家访",
-            "在这里填写家访记录表（离线可用）：学生、日期、方式、家庭情况、谈话要点、照片和家长签名，回到有信号的地方自动同步。",
-        ),
         "tasks" => (
             "任务",
             "本学期家访任务：应完成、已完成、待同步、剩余人次和每周需要的进度。",

@@ -5,6 +5,28 @@
 //! (`ssr`): `service` (rules and storage), `plans` (拟家访), `api` (the
 //! sync protocol under `/api/v1`).
 
+pub mod detail;
+pub mod form;
+pub mod list;
+pub mod local;
 pub mod model;
+pub mod plans_page;
+pub mod signature;
+
+#[cfg(feature = "ssr")]
+pub mod api;
+#[cfg(feature = "ssr")]
+mod lookup;
+#[cfg(feature = "ssr")]
+pub mod plans;
+#[cfg(feature = "ssr")]
+pub mod query;
+#[cfg(feature = "ssr")]
+pub mod service;
+
+#[cfg(feature = "hydrate")]
+pub mod device;
+#[cfg(feature = "hydrate")]
+pub mod photos;
 
 pub use model::*;

@@ -107,6 +107,15 @@ impl VisitReason {
     }
 }
 
+/// Beijing time: how dates are shown and which day a visit counts on.
+pub fn china_time(at: DateTime<Utc>) -> DateTime<FixedOffset> {
+    const CHINA: FixedOffset = match FixedOffset::east_opt(8 * 3600) {
+        Some(offset) => offset,
+        None => unreachable!(),
+    };
+    at.with_timezone(&CHINA)
+}
+
 /// Longest free-text answer (characters); a full page of handwriting.
 pub const MAX_TEXT_CHARS: usize = 2000;
 /// Longest short answer (names, relation, reasons).
@@ -180,7 +189,9 @@ pub struct FieldError {
 }
 
 pub fn is_sha256_hex(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 fn too_long(value: &str, max: usize) -> bool {
@@ -220,9 +231,8 @@ impl VisitInput {
     /// saved. `now` is the checker's clock (the phone's or the server's).
     pub fn validate(&self, now: DateTime<Utc>) -> Vec<FieldError> {
         let mut errors = Vec::new();
-        let mut err = |field: &'static str, message: String| {
-            errors.push(FieldError { field, message })
-        };
+        let mut err =
+            |field: &'static str, message: String| errors.push(FieldError { field, message });
         if self.student_id <= 0 {
             err("student_id", "请选择学生".into());
         }
@@ -247,7 +257,10 @@ impl VisitInput {
             err("met_person", format!("接待人最多 {MAX_SHORT_CHARS} 字"));
         }
         if too_long(&self.met_relation, MAX_SHORT_CHARS) {
-            err("met_relation", format!("与学生关系最多 {MAX_SHORT_CHARS} 字"));
+            err(
+                "met_relation",
+                format!("与学生关系最多 {MAX_SHORT_CHARS} 字"),
+            );
         }
         for (field, label) in Self::TEXT_FIELDS {
             let value = self.text(field);
@@ -274,9 +287,10 @@ impl VisitInput {
             .unwrap_or("");
         match &self.signature {
             Some(sig) if !is_sha256_hex(sig) => err("signature", "签名编号格式错误".into()),
-            Some(_) if !reason.is_empty() => {
-                err("no_signature_reason", "已有家长签名，无需填写未签名原因".into())
-            }
+            Some(_) if !reason.is_empty() => err(
+                "no_signature_reason",
+                "已有家长签名，无需填写未签名原因".into(),
+            ),
             None if self.mode.expects_signature() && reason.is_empty() => err(
                 "signature",
                 "请家长签名；家长拒绝或无法签名时请填写原因".into(),
@@ -469,7 +483,10 @@ mod tests {
         v.visited_at = "2026-11-24T00:00:00+08:00".parse().unwrap();
         v.photos = vec!["A".repeat(64), "A".repeat(64)];
         v.co_visitor_ids = vec![3, 3];
-        assert_eq!(fields(&v), ["visited_at", "co_visitor_ids", "photos", "photos"]);
+        assert_eq!(
+            fields(&v),
+            ["visited_at", "co_visitor_ids", "photos", "photos"]
+        );
     }
 
     #[test]

@@ -1,0 +1,62 @@
+//! The sync state every page can see (shared through Leptos context).
+
+use leptos::prelude::*;
+
+#[derive(Clone, Copy)]
+pub struct SyncStatus {
+    /// Whose records are on the device (each account has its own database).
+    pub user_id: RwSignal<Option<i32>>,
+    /// Records saved by the teacher but not yet confirmed by the server.
+    pub pending: RwSignal<usize>,
+    /// A sync pass is running.
+    pub running: RwSignal<bool>,
+    /// e.g. "正在上传照片 2/5".
+    pub progress: RwSignal<Option<String>>,
+    /// The last problem, in Chinese; cleared by a clean pass.
+    pub last_error: RwSignal<Option<String>>,
+    /// Bumped whenever records on the device change, so lists reload.
+    pub changed: RwSignal<u64>,
+}
+
+impl SyncStatus {
+    pub fn touch(&self) {
+        self.changed.update(|n| *n += 1);
+    }
+}
+
+pub fn provide_sync_status() -> SyncStatus {
+    let status = SyncStatus {
+        user_id: RwSignal::new(None),
+        pending: RwSignal::new(0),
+        running: RwSignal::new(false),
+        progress: RwSignal::new(None),
+        last_error: RwSignal::new(None),
+        changed: RwSignal::new(0),
+    };
+    provide_context(status);
+    status
+}
+
+pub fn sync_status() -> SyncStatus {
+    expect_context::<SyncStatus>()
+}
+
+/// "待同步 N" in the header whenever something is waiting; tapping it
+/// opens the list of visits.
+#[component]
+pub fn PendingBadge() -> impl IntoView {
+    let status = sync_status();
+    view! {
+        <a href="/visits" class="pending" class:busy=move || status.running.get()
+            data-testid="pending-count" data-count=move || status.pending.get().to_string()
+            hidden=move || status.pending.get() == 0 && !status.running.get()>
+            {move || {
+                if status.running.get() && status.pending.get() > 0 {
+                    format!("同步中 {}", status.pending.get())
+                } else {
+                    format!("待同步 {}", status.pending.get())
+                }
+            }}
+        </a>
+    }
+}
