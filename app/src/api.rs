@@ -160,6 +160,16 @@ pub struct ErrorBody {
 )]
 pub struct ApiDoc;
 
+/// The status of an idempotent `PUT`: 201 when it created the resource,
+/// 200 when it was already there (a retry) or was updated.
+pub fn created_or_ok(created: bool) -> axum::http::StatusCode {
+    if created {
+        axum::http::StatusCode::CREATED
+    } else {
+        axum::http::StatusCode::OK
+    }
+}
+
 async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }

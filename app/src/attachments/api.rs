@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::{AttachmentSaved, MAX_ATTACHMENT_BYTES, service};
-use crate::api::{ApiPath, ErrorBody};
+use crate::api::{ApiPath, ErrorBody, created_or_ok};
 use crate::auth::current_user::CurrentUser;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -74,18 +74,14 @@ pub async fn put_attachment(
     headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, axum::Json<AttachmentSaved>), AppError> {
+    // The path is checked before the body is read.
     service::parse_sha(&sha)?;
     let bytes = read_body(body, MAX_ATTACHMENT_BYTES).await?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
     let (created, saved) = service::put(&state, &current, &sha, content_type, bytes).await?;
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, axum::Json(saved)))
+    Ok((created_or_ok(created), axum::Json(saved)))
 }
 
 /// Content never changes for a hash, so browsers may keep it for good

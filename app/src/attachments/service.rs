@@ -11,6 +11,7 @@ use super::process::{ImageKind, Processed, process};
 use super::storage::BlobStore;
 use crate::auth::current_user::CurrentUser;
 use crate::db::entities::{attachment, student, visit, visit_co_visitor, visit_photo};
+use crate::db::is_unique_violation;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::visits::is_sha256_hex;
@@ -76,8 +77,6 @@ pub async fn put(
     let processed = tokio::task::spawn_blocking(move || process(&body, &content_type))
         .await
         .map_err(|e| AppError::internal("image processing task", e))??;
-    store_files(state.storage.as_ref(), sha, &processed).await?;
-
     let row = attachment::Model {
         sha256: sha.to_owned(),
         content_type: processed.kind.content_type().to_owned(),
@@ -87,6 +86,7 @@ pub async fn put(
         uploaded_by: current.user.id,
         created_at: chrono::Utc::now(),
     };
+    store_files(state.storage.as_ref(), sha, processed).await?;
     let insert = attachment::Entity::insert(attachment::ActiveModel {
         sha256: Set(row.sha256.clone()),
         content_type: Set(row.content_type.clone()),
@@ -113,18 +113,11 @@ pub async fn put(
     }
 }
 
-pub fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
-    matches!(
-        err.sql_err(),
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-    )
-}
-
 /// Files first, row last: a row always has its files (a crash in between
 /// leaves only files, overwritten by the retry).
-async fn store_files(store: &dyn BlobStore, sha: &str, p: &Processed) -> Result<(), AppError> {
-    store.put(&image_key(sha, p.kind), p.image.clone()).await?;
-    store.put(&thumb_key(sha), p.thumb.clone()).await
+async fn store_files(store: &dyn BlobStore, sha: &str, p: Processed) -> Result<(), AppError> {
+    store.put(&image_key(sha, p.kind), p.image).await?;
+    store.put(&thumb_key(sha), p.thumb).await
 }
 
 /// The stored image (or its thumbnail) with its content type, if the caller

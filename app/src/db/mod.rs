@@ -51,6 +51,15 @@ fn prepare_sqlite_url(url: &str) -> Result<String, DbErr> {
     })
 }
 
+/// A unique-key conflict: how a retry racing its original shows up when
+/// both insert the same client-made id (or the same attachment hash).
+pub fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::prepare_sqlite_url;

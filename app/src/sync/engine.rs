@@ -33,6 +33,7 @@ thread_local! {
 }
 
 pub const ROSTER_KEY: &str = "roster";
+pub const ROSTER_URL: &str = "/api/v1/students";
 pub const COLLEAGUES_KEY: &str = "colleagues";
 pub const SERVER_VISITS_KEY: &str = "server_visits";
 
@@ -346,17 +347,25 @@ async fn drop_confirmed_files(store: &DeviceStore, visit: &LocalVisit) -> Result
     Ok(())
 }
 
+/// Fetches `url` and keeps the answer on the phone under `key`.
+pub async fn refresh_cached<T: serde::Serialize + serde::de::DeserializeOwned>(
+    store: &DeviceStore,
+    key: &str,
+    url: &str,
+) -> Result<T, AppError> {
+    let fresh: T = http::get_json(url).await?;
+    store.put(CACHE, key, &fresh).await?;
+    Ok(fresh)
+}
+
 /// Keeps the roster, colleagues and the server's list of my visits on the
 /// phone for offline use. Failures are ignored: the old copy stays.
 async fn refresh_cache(store: &DeviceStore) {
-    if let Ok(roster) = http::get_json::<serde_json::Value>("/api/v1/students").await {
-        let _ = store.put(CACHE, ROSTER_KEY, &roster).await;
-    }
-    if let Ok(colleagues) = http::get_json::<serde_json::Value>("/api/v1/colleagues").await {
-        let _ = store.put(CACHE, COLLEAGUES_KEY, &colleagues).await;
-    }
-    if let Ok(visits) = http::get_json::<serde_json::Value>("/api/v1/visits?semester=current").await
-    {
-        let _ = store.put(CACHE, SERVER_VISITS_KEY, &visits).await;
+    for (key, url) in [
+        (ROSTER_KEY, ROSTER_URL),
+        (COLLEAGUES_KEY, "/api/v1/colleagues"),
+        (SERVER_VISITS_KEY, "/api/v1/visits?semester=current"),
+    ] {
+        let _ = refresh_cached::<serde_json::Value>(store, key, url).await;
     }
 }

@@ -9,18 +9,10 @@ use uuid::Uuid;
 
 use super::query::{self, SemesterFilter};
 use super::{PlanInput, PlanView, VisitInput, VisitSaved, VisitView, plans, service};
-use crate::api::{ApiJson, ApiPath, ApiQuery, ErrorBody};
+use crate::api::{ApiJson, ApiPath, ApiQuery, ErrorBody, created_or_ok};
 use crate::auth::current_user::CurrentUser;
 use crate::error::AppError;
 use crate::state::AppState;
-
-fn status(created: bool) -> StatusCode {
-    if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    }
-}
 
 /// Save a 家访记录表 made on the phone. Sending the same body again is
 /// answered like the first time; a changed body is an edit and must name
@@ -42,7 +34,7 @@ pub async fn put_visit(
     ApiJson(input): ApiJson<VisitInput>,
 ) -> Result<(StatusCode, Json<VisitSaved>), AppError> {
     let saved = service::put_visit(&state.db, &current, id, input).await?;
-    Ok((status(saved.created), Json(saved.saved)))
+    Ok((created_or_ok(saved.created), Json(saved.saved)))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -108,7 +100,7 @@ pub async fn put_plan(
     ApiJson(input): ApiJson<PlanInput>,
 ) -> Result<(StatusCode, Json<PlanView>), AppError> {
     let (created, view) = plans::put_plan(&state.db, &current, id, input).await?;
-    Ok((status(created), Json(view)))
+    Ok((created_or_ok(created), Json(view)))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

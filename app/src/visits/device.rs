@@ -6,7 +6,7 @@ use serde::de::DeserializeOwned;
 
 use crate::error::AppError;
 use crate::roster::StudentSummary;
-use crate::sync::engine::{COLLEAGUES_KEY, ROSTER_KEY, SERVER_VISITS_KEY};
+use crate::sync::engine::{COLLEAGUES_KEY, ROSTER_KEY, ROSTER_URL, SERVER_VISITS_KEY};
 use crate::sync::store::{BLOBS, CACHE, DeviceStore, PLANS, VISITS};
 use crate::sync::{SyncStatus, engine};
 use crate::visits::local::{LocalPlan, LocalVisit};
@@ -82,11 +82,7 @@ pub async fn roster(status: SyncStatus) -> Result<Vec<StudentSummary>, AppError>
     if !list.is_empty() {
         return Ok(list);
     }
-    let fresh: Vec<StudentSummary> = crate::sync::http::get_json("/api/v1/students").await?;
-    if let Ok(store) = store(status).await {
-        let _ = store.put(CACHE, ROSTER_KEY, &fresh).await;
-    }
-    Ok(fresh)
+    engine::refresh_cached(&store(status).await?, ROSTER_KEY, ROSTER_URL).await
 }
 
 pub async fn colleagues(status: SyncStatus) -> Vec<PersonRef> {

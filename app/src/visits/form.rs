@@ -58,13 +58,7 @@ fn VisitEditor(me: Me) -> impl IntoView {
             if let Some(r) = r {
                 edit(r);
                 #[cfg(feature = "hydrate")]
-                {
-                    r.updated_at_ms = crate::sync::engine::now_ms();
-                    if r.state == LocalState::Failed || r.state == LocalState::Synced {
-                        // An edit after a refusal (or an amendment) is a draft again.
-                        r.state = LocalState::Draft;
-                    }
-                }
+                r.edited(crate::sync::engine::now_ms());
             }
         });
         #[cfg(feature = "hydrate")]
@@ -80,15 +74,7 @@ fn VisitEditor(me: Me) -> impl IntoView {
     let text = move |get: fn(&VisitForm) -> String| {
         move || record.with(|r| r.as_ref().map(|r| get(&r.form)).unwrap_or_default())
     };
-    let field_error = move |field: &'static str| {
-        move || {
-            errors.with(|e| {
-                e.iter()
-                    .find(|e| e.field == field)
-                    .map(|e| view! { <p class="field-error" role="alert">{e.message.clone()}</p> })
-            })
-        }
-    };
+    let field_error = move |field: &'static str| move || field_error_view(errors, field);
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -179,36 +165,18 @@ fn VisitEditor(me: Me) -> impl IntoView {
                     </label>
                 </div>
 
-                <label>"家庭情况"
-                    <textarea name="family_situation" rows="3" placeholder="家庭成员、经济状况、监护情况等"
-                        prop:value=text(|f| f.family_situation.clone()) on:input=edit_form(|f, v| f.family_situation = v)></textarea>
-                </label>
-                {field_error("family_situation")}
-                <label>"学生在家表现"
-                    <textarea name="home_behaviour" rows="3"
-                        prop:value=text(|f| f.home_behaviour.clone()) on:input=edit_form(|f, v| f.home_behaviour = v)></textarea>
-                </label>
-                {field_error("home_behaviour")}
-                <label>"向家长反馈的在校表现"
-                    <textarea name="school_performance" rows="3"
-                        prop:value=text(|f| f.school_performance.clone()) on:input=edit_form(|f, v| f.school_performance = v)></textarea>
-                </label>
-                {field_error("school_performance")}
-                <label>"谈话要点（必填）"
-                    <textarea name="summary" rows="4" required
-                        prop:value=text(|f| f.summary.clone()) on:input=edit_form(|f, v| f.summary = v)></textarea>
-                </label>
-                {field_error("summary")}
-                <label>"家长意见和要求"
-                    <textarea name="parent_opinion" rows="2"
-                        prop:value=text(|f| f.parent_opinion.clone()) on:input=edit_form(|f, v| f.parent_opinion = v)></textarea>
-                </label>
-                {field_error("parent_opinion")}
-                <label>"后续措施"
-                    <textarea name="follow_up" rows="2"
-                        prop:value=text(|f| f.follow_up.clone()) on:input=edit_form(|f, v| f.follow_up = v)></textarea>
-                </label>
-                {field_error("follow_up")}
+                <LongText label="家庭情况" name="family_situation" rows=3 placeholder="家庭成员、经济状况、监护情况等"
+                    get=|f| f.family_situation.clone() set=|f, v| f.family_situation = v record errors change/>
+                <LongText label="学生在家表现" name="home_behaviour" rows=3
+                    get=|f| f.home_behaviour.clone() set=|f, v| f.home_behaviour = v record errors change/>
+                <LongText label="向家长反馈的在校表现" name="school_performance" rows=3
+                    get=|f| f.school_performance.clone() set=|f, v| f.school_performance = v record errors change/>
+                <LongText label="谈话要点（必填）" name="summary" rows=4 required=true
+                    get=|f| f.summary.clone() set=|f, v| f.summary = v record errors change/>
+                <LongText label="家长意见和要求" name="parent_opinion" rows=2
+                    get=|f| f.parent_opinion.clone() set=|f, v| f.parent_opinion = v record errors change/>
+                <LongText label="后续措施" name="follow_up" rows=2
+                    get=|f| f.follow_up.clone() set=|f, v| f.follow_up = v record errors change/>
 
                 <Photos record previews busy problem change/>
                 {field_error("photos")}
@@ -274,6 +242,45 @@ fn VisitEditor(me: Me) -> impl IntoView {
 
 /// Applies an edit to the record and saves it to the phone.
 type Change = StoredValue<std::sync::Arc<dyn Fn(Box<dyn FnOnce(&mut LocalVisit)>) + Send + Sync>>;
+
+/// The message for `field` from the last check, if any.
+fn field_error_view(
+    errors: RwSignal<Vec<FieldError>>,
+    field: &'static str,
+) -> Option<impl IntoView> {
+    errors.with(|e| {
+        e.iter()
+            .find(|e| e.field == field)
+            .map(|e| view! { <p class="field-error" role="alert">{e.message.clone()}</p> })
+    })
+}
+
+/// One of the form's long answers, with its error under it.
+#[component]
+fn LongText(
+    label: &'static str,
+    name: &'static str,
+    rows: u8,
+    #[prop(optional)] placeholder: &'static str,
+    #[prop(optional)] required: bool,
+    get: fn(&VisitForm) -> String,
+    set: fn(&mut VisitForm, String),
+    record: RwSignal<Option<LocalVisit>>,
+    errors: RwSignal<Vec<FieldError>>,
+    change: Change,
+) -> impl IntoView {
+    view! {
+        <label>{label}
+            <textarea name=name rows=rows.to_string() placeholder=placeholder required=required
+                prop:value=move || record.with(|r| r.as_ref().map(|r| get(&r.form)).unwrap_or_default())
+                on:input=move |ev| {
+                    let value = event_target_value(&ev);
+                    change.get_value()(Box::new(move |r: &mut LocalVisit| set(&mut r.form, value)));
+                }></textarea>
+        </label>
+        {move || field_error_view(errors, name)}
+    }
+}
 
 #[component]
 fn StudentPicker(loaded: RwSignal<Loaded>, on_pick: Callback<StudentSummary>) -> impl IntoView {
@@ -664,7 +671,7 @@ mod browser {
                                     bytes: photo.bytes,
                                     uploaded: false,
                                 });
-                                r.updated_at_ms = engine::now_ms();
+                                r.edited(engine::now_ms());
                             }
                         });
                         persist(status, record, problem);
@@ -706,10 +713,7 @@ mod browser {
                                 uploaded: false,
                             });
                             r.form.no_signature = false;
-                            r.updated_at_ms = engine::now_ms();
-                            if r.state == LocalState::Failed {
-                                r.state = LocalState::Draft;
-                            }
+                            r.edited(engine::now_ms());
                         }
                     });
                     persist(status, record, problem);

@@ -146,6 +146,15 @@ impl LocalVisit {
         }
     }
 
+    /// Marks a change by the teacher: a record the server refused, or one
+    /// already synced (an amendment), becomes a draft again until saved.
+    pub fn edited(&mut self, now_ms: f64) {
+        self.updated_at_ms = now_ms;
+        if matches!(self.state, LocalState::Failed | LocalState::Synced) {
+            self.state = LocalState::Draft;
+        }
+    }
+
     /// The body of `PUT /api/v1/visits/{id}`, or what is missing in Chinese.
     pub fn to_input(&self) -> Result<VisitInput, Vec<FieldError>> {
         let f = &self.form;
@@ -298,6 +307,21 @@ mod tests {
         v.form.no_signature_reason = "家长外出务工，由祖母接待但不会写字".into();
         assert!(v.check(now).is_empty());
         assert!(v.to_input().unwrap().signature.is_none());
+    }
+
+    #[test]
+    fn an_edit_reopens_refused_and_synced_records_as_drafts() {
+        let mut v = filled();
+        for (from, to) in [
+            (LocalState::Failed, LocalState::Draft),
+            (LocalState::Synced, LocalState::Draft),
+            (LocalState::Pending, LocalState::Pending),
+            (LocalState::Draft, LocalState::Draft),
+        ] {
+            v.state = from;
+            v.edited(42.0);
+            assert_eq!((v.state, v.updated_at_ms), (to, 42.0));
+        }
     }
 
     #[test]

@@ -11,10 +11,10 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::attachments::service::is_unique_violation;
 use crate::audit::{self, AuditEntry};
 use crate::auth::current_user::CurrentUser;
 use crate::db::entities::{student, visit, visit_plan};
+use crate::db::is_unique_violation;
 use crate::error::AppError;
 use crate::visits::lookup::{People, Students, body_hash, first_error, now};
 use crate::visits::{PlanInput, PlanView, VisitReason};

@@ -14,7 +14,6 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::attachments::service::is_unique_violation;
 use crate::audit::{self, AuditEntry};
 use crate::auth::Role;
 use crate::auth::current_user::CurrentUser;
@@ -22,6 +21,7 @@ use crate::db::entities::{
     attachment, student, user, user_role, visit, visit_co_visitor, visit_photo, visit_plan,
     visit_revision,
 };
+use crate::db::is_unique_violation;
 use crate::error::AppError;
 use crate::semesters::service::semester_for_date;
 use crate::visits::lookup::{body_hash, first_error, now};
