@@ -136,6 +136,15 @@ pub struct ErrorBody {
         crate::visits::api::put_plan,
         crate::visits::api::list_plans,
         crate::visits::api::acknowledge_plan,
+        crate::reviews::api::list_reviews,
+        crate::reviews::api::review_visit,
+        crate::quotas::api::get_quota,
+        crate::quotas::api::school_dashboard,
+        crate::quotas::api::export_school,
+        crate::quotas::api::area_dashboard,
+        crate::quotas::api::export_area,
+        crate::quotas::api::get_rules,
+        crate::quotas::api::put_rules,
     ),
     components(schemas(
         ErrorBody,
@@ -148,6 +157,15 @@ pub struct ErrorBody {
         crate::visits::PlanView,
         crate::visits::VisitMode,
         crate::visits::VisitReason,
+        crate::reviews::ReviewStatus,
+        crate::reviews::ReviewDecision,
+        crate::reviews::ReviewInput,
+        crate::quotas::QuotaView,
+        crate::quotas::QuotaRules,
+        crate::quotas::SchoolDashboard,
+        crate::quotas::AreaDashboard,
+        crate::quotas::RulesView,
+        crate::quotas::RulesChange,
     )),
     tags(
         (name = "auth", description = "登录与账号"),
@@ -156,6 +174,8 @@ pub struct ErrorBody {
         (name = "staff", description = "教师账号与角色"),
         (name = "visits", description = "家访记录与拟家访报告（离线同步）"),
         (name = "attachments", description = "家访照片与家长签名"),
+        (name = "quotas", description = "家访任务、看板与计数规则"),
+        (name = "reviews", description = "家访记录抽查审核"),
     )
 )]
 pub struct ApiDoc;
@@ -170,6 +190,35 @@ pub fn created_or_ok(created: bool) -> axum::http::StatusCode {
     }
 }
 
+/// A workbook download; `ascii_name` for old clients, `name` (Chinese)
+/// for the rest (RFC 6266 `filename*`).
+pub fn xlsx_download(bytes: Vec<u8>, ascii_name: &str, name: &str) -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let encoded: String = name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let disposition = format!("attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{encoded}");
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
 async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }
@@ -182,6 +231,7 @@ async fn not_found() -> AppError {
 pub fn router() -> Router<AppState> {
     use crate::attachments::api as attachments;
     use crate::auth::api as auth;
+    use crate::quotas::api as quotas;
     use crate::roster::api as roster;
     use crate::roster::import::api as import;
     use crate::staff::api as staff;
@@ -239,6 +289,20 @@ pub fn router() -> Router<AppState> {
             "/visit-plans/{id}/acknowledge",
             post(visits::acknowledge_plan),
         )
+        .route(
+            "/visits/{id}/review",
+            post(crate::reviews::api::review_visit),
+        )
+        .route("/reviews", get(crate::reviews::api::list_reviews))
+        .route("/quota", get(quotas::get_quota))
+        .route(
+            "/quota-rules",
+            get(quotas::get_rules).put(quotas::put_rules),
+        )
+        .route("/dashboard/school", get(quotas::school_dashboard))
+        .route("/dashboard/school/export", get(quotas::export_school))
+        .route("/dashboard/area", get(quotas::area_dashboard))
+        .route("/dashboard/area/export", get(quotas::export_area))
         .route("/openapi.json", get(openapi_json))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -9,6 +9,10 @@ use crate::audit::page::AuditPage;
 use crate::auth::pages::{ChangePasswordPage, LoginPage, provide_auth};
 use crate::home::{AreaPage, HomePage};
 use crate::layout::NotFound;
+use crate::quotas::dashboard_page::{AreaDashboardPage, SchoolDashboardPage};
+use crate::quotas::page::TasksPage;
+use crate::quotas::rules_page::RulesPage;
+use crate::reviews::page::ReviewsPage;
 use crate::roster::detail::StudentPage;
 use crate::roster::import::page::ImportPage;
 use crate::roster::pages::StudentsPage;
@@ -67,7 +71,11 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/visits/new") view=VisitFormPage/>
                 <Route path=path!("/visits/view") view=VisitDetailPage/>
                 <Route path=path!("/visits/plans") view=PlansPage/>
-                <Route path=path!("/tasks") view=|| view! { <AreaPage area="tasks"/> }/>
+                <Route path=path!("/tasks") view=TasksPage/>
+                <Route path=path!("/dashboard") view=SchoolDashboardPage/>
+                <Route path=path!("/dashboard/area") view=AreaDashboardPage/>
+                <Route path=path!("/reviews") view=ReviewsPage/>
+                <Route path=path!("/quota-rules") view=RulesPage/>
                 <Route path=path!("/ledgers") view=|| view! { <AreaPage area="ledgers"/> }/>
                 <Route path=path!("/reports") view=|| view! { <AreaPage area="reports"/> }/>
             </Routes>
@@ -105,8 +113,9 @@ fn start_sync(sync: crate::sync::SyncStatus) {
 /// every later visit anyway).
 #[cfg(feature = "hydrate")]
 fn cache_offline_pages(user_id: i32) {
-    const OFFLINE_PAGES: [&str; 5] = [
+    const OFFLINE_PAGES: [&str; 6] = [
         "/",
+        "/tasks",
         "/visits",
         "/visits/new",
         "/visits/view",

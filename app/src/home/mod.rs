@@ -89,10 +89,6 @@ fn area_blurb(href: &str) -> &'static str {
 #[component]
 pub fn AreaPage(area: &'static str) -> impl IntoView {
     let (title, text) = match area {
-        "tasks" => (
-            "任务",
-            "本学期家访任务：应完成、已完成、待同步、剩余人次和每周需要的进度。",
-        ),
         "ledgers" => (
             "台账",
             "在校生台账、疑似辍学台账、辍学台账，以及劝返和送教上门记录。",

@@ -54,6 +54,31 @@ pub async fn current_semester(
     semester_for_date(db, school_id, today()).await
 }
 
+/// The semester a school's figures are for: `requested` (a semester id,
+/// which must be the county's or the school's own) or the current one.
+pub async fn semester_of_school(
+    db: &impl ConnectionTrait,
+    school_id: i32,
+    requested: Option<i32>,
+) -> Result<semester::Model, AppError> {
+    let Some(id) = requested else {
+        return current_semester(db, school_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("当前学期（请县教育局先设置本学期的起止日期）"));
+    };
+    let school = school::Entity::find_by_id(school_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("学校"))?;
+    semester::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|s| {
+            s.county_id == school.county_id && s.school_id.is_none_or(|own| own == school_id)
+        })
+        .ok_or_else(|| AppError::not_found("该学期"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

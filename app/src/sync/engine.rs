@@ -365,6 +365,10 @@ async fn refresh_cache(store: &DeviceStore) {
         (ROSTER_KEY, ROSTER_URL),
         (COLLEAGUES_KEY, "/api/v1/colleagues"),
         (SERVER_VISITS_KEY, "/api/v1/visits?semester=current"),
+        (
+            crate::quotas::page::QUOTA_KEY,
+            crate::quotas::page::QUOTA_URL,
+        ),
     ] {
         let _ = refresh_cached::<serde_json::Value>(store, key, url).await;
     }

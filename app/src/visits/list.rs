@@ -244,6 +244,9 @@ mod tests {
             semester_id: None,
             created_at: at.to_utc(),
             updated_at: at.to_utc(),
+            review_status: Default::default(),
+            review_note: None,
+            reviewed_at: None,
         }
     }
 

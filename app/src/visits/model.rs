@@ -360,6 +360,15 @@ pub struct VisitView {
     pub semester_id: Option<i32>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The school's spot-check (records cached on phones before reviews
+    /// existed read as pending).
+    #[serde(default)]
+    pub review_status: crate::reviews::ReviewStatus,
+    /// Why it was returned (退回).
+    #[serde(default)]
+    pub review_note: Option<String>,
+    #[serde(default)]
+    pub reviewed_at: Option<DateTime<Utc>>,
 }
 
 /// The body of `PUT /api/v1/visit-plans/{uuid}`: a 拟家访 report made before

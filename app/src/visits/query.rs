@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::auth::current_user::CurrentUser;
 use crate::db::entities::{student, visit, visit_co_visitor, visit_photo};
 use crate::error::AppError;
+use crate::reviews::ReviewStatus;
 use crate::semesters::service::current_semester;
 use crate::visits::lookup::{People, Students};
 use crate::visits::{VisitMode, VisitReason, VisitView};
@@ -210,6 +211,9 @@ pub async fn views(
                 semester_id: v.semester_id,
                 created_at: v.created_at,
                 updated_at: v.updated_at,
+                review_status: ReviewStatus::from_code(&v.review_status).unwrap_or_default(),
+                review_note: v.review_note,
+                reviewed_at: v.reviewed_at,
             }
         })
         .collect())

@@ -295,6 +295,12 @@ impl Row<'_> {
             plan_id: Set(i.plan_id),
             body_hash: Set(self.hash.to_owned()),
             updated_at: Set(self.now),
+            // Every revision waits for review again: a returned (退回)
+            // visit counts once it has been amended.
+            review_status: Set(crate::reviews::ReviewStatus::Pending.code().into()),
+            review_note: Set(None),
+            reviewed_by: Set(None),
+            reviewed_at: Set(None),
             ..Default::default()
         }
     }

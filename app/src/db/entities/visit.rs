@@ -35,6 +35,13 @@ pub struct Model {
     pub body_hash: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// See `crate::reviews::ReviewStatus::code`; back to `pending` on every
+    /// new revision.
+    pub review_status: String,
+    /// Why it was returned (退回).
+    pub review_note: Option<String>,
+    pub reviewed_by: Option<i32>,
+    pub reviewed_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

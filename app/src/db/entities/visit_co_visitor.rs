@@ -10,6 +10,13 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::visit::Entity",
+        from = "Column::VisitId",
+        to = "super::visit::Column::Id"
+    )]
+    Visit,
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -5,7 +5,6 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Query, State};
-use axum::http::header;
 use axum::response::IntoResponse;
 
 use super::table::{file_too_large, read_table};
@@ -74,18 +73,9 @@ pub async fn student_template(current: CurrentUser) -> Result<impl IntoResponse,
     if current.access.led_schools.is_empty() {
         return Err(AppError::Forbidden);
     }
-    let bytes = template::student_template()?;
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"student-import-template.xlsx\"; filename*=UTF-8''%E5%AD%A6%E7%94%9F%E5%90%8D%E5%86%8C%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.xlsx",
-            ),
-        ],
-        bytes,
+    Ok(crate::api::xlsx_download(
+        template::student_template()?,
+        "student-import-template.xlsx",
+        "学生名册导入模板.xlsx",
     ))
 }

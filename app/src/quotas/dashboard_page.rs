@@ -1,0 +1,189 @@
+//! 全校家访进度 (`/dashboard`) for principals, and 各校家访完成情况
+//! (`/dashboard/area`) for town and county officers, who drill down into a
+//! school. Both export to Excel.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use crate::auth::pages::Authenticated;
+use crate::layout::{ErrorNotice, Loading};
+use crate::quotas::{AreaDashboard, SchoolDashboard, WeekCount};
+use crate::remote::remote_json;
+
+#[component]
+pub fn SchoolDashboardPage() -> impl IntoView {
+    view! { <Authenticated view=|_me| view! { <SchoolView/> }/> }
+}
+
+#[component]
+pub fn AreaDashboardPage() -> impl IntoView {
+    view! { <Authenticated view=|_me| view! { <AreaView/> }/> }
+}
+
+/// `?school_id=` for officers drilling down; leaders see their own school.
+fn school_query() -> impl Fn() -> String + Clone + Send + Sync + 'static {
+    let query = use_query_map();
+    move || {
+        query
+            .read()
+            .get("school_id")
+            .and_then(|id| id.parse::<i32>().ok())
+            .map(|id| format!("?school_id={id}"))
+            .unwrap_or_default()
+    }
+}
+
+#[component]
+fn SchoolView() -> impl IntoView {
+    let query = school_query();
+    let url = query.clone();
+    let data = remote_json::<SchoolDashboard>(move || format!("/api/v1/dashboard/school{}", url()));
+    view! {
+        {move || match data.value.get() {
+            None => view! { <Loading/> }.into_any(),
+            Some(Err(error)) => view! { <ErrorNotice error/> }.into_any(),
+            Some(Ok(d)) => {
+                let export = format!("/api/v1/dashboard/school/export{}", query());
+                view! { <SchoolSheet d export/> }.into_any()
+            }
+        }}
+    }
+}
+
+#[component]
+fn SchoolSheet(d: SchoolDashboard, export: String) -> impl IntoView {
+    view! {
+        <div class="title-row">
+            <h1>{d.school_name.clone()} " 家访进度"</h1>
+            <a class="button-link secondary" href=export download data-testid="export-school">"导出 Excel"</a>
+        </div>
+        <p class="muted">{d.semester.name.clone()} " · " {d.semester.start.to_string()} " 至 " {d.semester.end.to_string()}</p>
+        <section class="card stats" data-testid="school-summary">
+            <div><strong>{format!("{}%", d.completion_percent)}</strong><span>"完成率"</span></div>
+            <div><strong>{d.completed} " / " {d.required}</strong><span>"已完成 / 应完成人次"</span></div>
+            <div><strong>{d.teachers_behind}</strong><span>"进度落后教师"</span></div>
+            <div><strong>{d.visits_this_week}</strong><span>"本周家访"</span></div>
+        </section>
+        <section class="card">
+            <h2>"教师进度"</h2>
+            <div class="table-wrap">
+                <table class="data" data-testid="teacher-progress">
+                    <thead><tr>
+                        <th>"姓名"</th><th>"角色"</th><th>"应完成"</th><th>"已完成"</th>
+                        <th>"剩余"</th><th>"每周需"</th><th>"进度"</th>
+                    </tr></thead>
+                    <tbody>
+                        {d.teachers.iter().map(|t| view! {
+                            <tr class=format!("pace-row pace-{}", t.status.code()) data-status=t.status.code()>
+                                <td>{t.name.clone()}</td>
+                                <td>{t.roles.clone()}</td>
+                                <td>{t.required}</td>
+                                <td>{t.counted}</td>
+                                <td>{t.remaining}</td>
+                                <td>{t.pace_per_week}</td>
+                                <td><span class=format!("pace pace-{}", t.status.code())>{t.status.label()}</span></td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+        <section class="card">
+            <h2>"每周家访人次"</h2>
+            <WeekChart weeks=d.weeks.clone()/>
+        </section>
+        <section class="card" data-testid="unvisited">
+            <h2>"本学期尚未家访的学生（" {d.unvisited_total} " / " {d.students} "）"</h2>
+            <p class="muted">"特殊群体和疑似辍学、辍学、劝返中的学生排在前面。"</p>
+            <ul class="plain-list">
+                {d.unvisited.iter().map(|s| view! {
+                    <li>
+                        <a href=format!("/students/{}", s.id)>{s.name.clone()}</a>
+                        " " <span class="muted">{s.class_name.clone()}</span>
+                        {s.concerns.iter().map(|c| view! { <span class="tag">{c.clone()}</span> }).collect_view()}
+                    </li>
+                }).collect_view()}
+            </ul>
+            {(d.unvisited_total as usize > d.unvisited.len()).then(|| view! {
+                <p class="muted">{format!("另有 {} 名未列出，请导出 Excel 查看。", d.unvisited_total as usize - d.unvisited.len())}</p>
+            })}
+        </section>
+    }
+}
+
+/// A bar per week (SVG: no chart library, prints and scales on any phone).
+#[component]
+fn WeekChart(weeks: Vec<WeekCount>) -> impl IntoView {
+    let max = weeks.iter().map(|w| w.visits).max().unwrap_or(0).max(1);
+    let bar = 24.0;
+    let gap = 6.0;
+    let height = 120.0;
+    let width = (bar + gap) * weeks.len().max(1) as f64;
+    view! {
+        <svg class="week-chart" viewBox=format!("0 0 {width} {}", height + 18.0) role="img"
+            aria-label="每周家访人次" data-testid="week-chart">
+            {weeks.iter().enumerate().map(|(i, w)| {
+                let h = f64::from(w.visits) / f64::from(max) * height;
+                let x = i as f64 * (bar + gap);
+                view! {
+                    <g>
+                        <title>{format!("{} 起一周：{} 人次", w.week_start, w.visits)}</title>
+                        <rect x=x y=height - h width=bar height=h></rect>
+                        <text x=x + bar / 2.0 y=height + 14.0 text-anchor="middle">{w.week_start.format("%-m/%-d").to_string()}</text>
+                    </g>
+                }
+            }).collect_view()}
+        </svg>
+    }
+}
+
+#[component]
+fn AreaView() -> impl IntoView {
+    let data = remote_json::<AreaDashboard>(|| "/api/v1/dashboard/area".to_owned());
+    view! {
+        {move || match data.value.get() {
+            None => view! { <Loading/> }.into_any(),
+            Some(Err(error)) => view! { <ErrorNotice error/> }.into_any(),
+            Some(Ok(d)) => view! { <AreaSheet d/> }.into_any(),
+        }}
+    }
+}
+
+#[component]
+fn AreaSheet(d: AreaDashboard) -> impl IntoView {
+    view! {
+        <div class="title-row">
+            <h1>{d.area_name.clone()} " 各校家访完成情况"</h1>
+            <a class="button-link secondary" href="/api/v1/dashboard/area/export" download data-testid="export-area">"导出 Excel"</a>
+        </div>
+        <section class="card stats" data-testid="area-summary">
+            <div><strong>{format!("{}%", d.completion_percent)}</strong><span>"完成率"</span></div>
+            <div><strong>{d.completed} " / " {d.required}</strong><span>"已完成 / 应完成人次"</span></div>
+            <div><strong>{d.teachers_behind} " / " {d.teachers}</strong><span>"进度落后教师"</span></div>
+            <div><strong>{d.visits_this_week}</strong><span>"本周家访"</span></div>
+        </section>
+        <section class="card">
+            <p class="muted">"完成率最低的学校排在前面；点学校名查看该校教师进度。"</p>
+            <div class="table-wrap">
+                <table class="data" data-testid="school-progress">
+                    <thead><tr>
+                        <th>"学校"</th><th>"乡镇"</th><th>"完成率"</th><th>"已完成/应完成"</th>
+                        <th>"落后教师"</th><th>"本周家访"</th>
+                    </tr></thead>
+                    <tbody>
+                        {d.schools.iter().map(|s| view! {
+                            <tr>
+                                <td><a href=format!("/dashboard?school_id={}", s.school_id)>{s.school_name.clone()}</a></td>
+                                <td>{s.town_name.clone()}</td>
+                                <td>{format!("{}%", s.completion_percent)}</td>
+                                <td>{s.completed} " / " {s.required}</td>
+                                <td>{s.teachers_behind} " / " {s.teachers}</td>
+                                <td>{s.visits_this_week}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+    }
+}

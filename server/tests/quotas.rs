@@ -1,0 +1,547 @@
+//! Semester quotas through the API: what a synced visit adds, the semester
+//! boundary in China's time, review (退回 does not count until amended),
+//! rule edits that leave past semesters alone, dashboards and their scope,
+//! and the Excel export read back.
+
+mod common;
+
+use std::io::Cursor;
+
+use app::db::entities::{semester, student};
+use calamine::{Reader, Xlsx};
+use common::{Backend, TestDb, TestServer, client_for, demo_school, demo_student, demo_user_id};
+use reqwest::{Client, StatusCode};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+fn visit_at(student_id: i32, at: &str, mode: &str) -> Value {
+    json!({
+        "student_id": student_id,
+        "visited_at": at,
+        "mode": mode,
+        "reason": "routine",
+        "met_person": "王奶奶",
+        "met_relation": "祖母",
+        "summary": "学习习惯良好，按时完成作业",
+        "no_signature_reason": "祖母不识字",
+    })
+}
+
+fn just_now() -> String {
+    (chrono::Utc::now() - chrono::Duration::minutes(1))
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .to_rfc3339()
+}
+
+async fn send(req: reqwest::RequestBuilder) -> (StatusCode, Value) {
+    let res = req.send().await.expect("request");
+    let status = res.status();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+async fn get(srv: &TestServer, client: &Client, path: &str) -> (StatusCode, Value) {
+    send(client.get(srv.url(path))).await
+}
+
+async fn put_visit(srv: &TestServer, client: &Client, id: Uuid, body: &Value) -> StatusCode {
+    let (status, answer) = send(
+        client
+            .put(srv.url(&format!("/api/v1/visits/{id}")))
+            .json(body),
+    )
+    .await;
+    assert!(status.is_success(), "{status} {answer}");
+    status
+}
+
+/// (required, counted, remaining) of `client`'s quota.
+async fn quota(srv: &TestServer, client: &Client, query: &str) -> (u64, u64, u64) {
+    let (status, q) = get(srv, client, &format!("/api/v1/quota{query}")).await;
+    assert_eq!(status, StatusCode::OK, "{q}");
+    let n = |k: &str| q[k].as_u64().unwrap_or_else(|| panic!("{k} in {q}"));
+    (n("required"), n("counted"), n("remaining"))
+}
+
+/// Adds the spring semester before the demo's autumn one (county-wide).
+async fn past_semester(db_url: &str) -> i32 {
+    let db = app::db::connect(db_url).await.unwrap();
+    let school = demo_school(db_url, "第一小学").await;
+    let date = |m, d| chrono::NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+    semester::ActiveModel {
+        county_id: Set(school.county_id),
+        school_id: Set(None),
+        name: Set("2026年春季学期".into()),
+        start_date: Set(date(2, 1)),
+        end_date: Set(date(8, 31)),
+        ..Default::default()
+    }
+    .insert(&db)
+    .await
+    .unwrap()
+    .id
+}
+
+async fn a_synced_visit_counts_once_for_each_visitor(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let srv = TestServer::start(&db).await;
+    let teacher = client_for(&srv, "teacher").await;
+    let head = client_for(&srv, "head").await;
+    let principal = client_for(&srv, "principal").await;
+
+    // Subject teacher: 15. Head teacher of 三年级(1)班 and subject teacher
+    // elsewhere: the larger of half the class and 15.
+    assert_eq!(quota(&srv, &teacher, "").await, (15, 0, 15));
+    let head_class = common::demo_class_id(&db.url, "第一小学", "三年级(1)班").await;
+    let conn = app::db::connect(&db.url).await.unwrap();
+    let class_size = student::Entity::find()
+        .filter(student::Column::ClassId.eq(head_class))
+        .count(&conn)
+        .await
+        .unwrap();
+    let head_required = class_size.div_ceil(2).max(15);
+    assert_eq!(
+        quota(&srv, &head, "").await,
+        (head_required, 0, head_required)
+    );
+    let (_, q) = get(&srv, &head, "/api/v1/quota").await;
+    assert_eq!(q["by_role"].as_array().unwrap().len(), 2, "{q}");
+    assert_eq!(q["semester"]["name"], "2026年秋季学期");
+
+    // A joint visit: the filer and the co-visitor both gain exactly one.
+    let head_id = demo_user_id(&db.url, "head").await;
+    let student = demo_student(&db.url, "第一小学", "四年级(1)班").await;
+    let mut body = visit_at(student, &just_now(), "home");
+    body["co_visitor_ids"] = json!([head_id]);
+    let id = Uuid::new_v4();
+    assert_eq!(
+        put_visit(&srv, &teacher, id, &body).await,
+        StatusCode::CREATED
+    );
+    assert_eq!(quota(&srv, &teacher, "").await, (15, 1, 14));
+    assert_eq!(
+        quota(&srv, &head, "").await,
+        (head_required, 1, head_required - 1)
+    );
+    assert_eq!(quota(&srv, &principal, "").await, (40, 0, 40));
+
+    // Sent again (a lost answer): nothing changes.
+    assert_eq!(put_visit(&srv, &teacher, id, &body).await, StatusCode::OK);
+    assert_eq!(quota(&srv, &teacher, "").await, (15, 1, 14));
+    assert_eq!(
+        quota(&srv, &head, "").await,
+        (head_required, 1, head_required - 1)
+    );
+
+    // Two siblings in one trip are two records: two 人次.
+    let sibling = demo_student(&db.url, "第一小学", "四年级(2)班").await;
+    put_visit(
+        &srv,
+        &teacher,
+        Uuid::new_v4(),
+        &visit_at(sibling, &just_now(), "home"),
+    )
+    .await;
+    assert_eq!(quota(&srv, &teacher, "").await.1, 2);
+
+    // The class size was frozen at its first use: a transfer out of the
+    // class later does not change the head teacher's quota.
+    let leaving = demo_student(&db.url, "第一小学", "三年级(1)班").await;
+    let target = common::demo_class_id(&db.url, "第一小学", "三年级(2)班").await;
+    let (status, _) = send(
+        principal
+            .post(srv.url(&format!("/api/v1/students/{leaving}/class")))
+            .json(&json!({"class_id": target})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(quota(&srv, &head, "").await.0, head_required);
+
+    // Officers have no visiting quota.
+    let county = client_for(&srv, "county").await;
+    assert_eq!(
+        get(&srv, &county, "/api/v1/quota").await.0,
+        StatusCode::FORBIDDEN
+    );
+    srv.stop().await;
+}
+
+async fn semester_edges_and_returned_visits(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let srv = TestServer::start(&db).await;
+    let past = past_semester(&db.url).await;
+    let teacher = client_for(&srv, "teacher").await;
+    let principal = client_for(&srv, "principal").await;
+    let student = demo_student(&db.url, "第一小学", "四年级(1)班").await;
+
+    // 23:30 on the last day in China (15:30 UTC) belongs to that semester;
+    // ten past midnight is the next one.
+    put_visit(
+        &srv,
+        &teacher,
+        Uuid::new_v4(),
+        &visit_at(student, "2026-08-31T23:30:00+08:00", "home"),
+    )
+    .await;
+    put_visit(
+        &srv,
+        &teacher,
+        Uuid::new_v4(),
+        &visit_at(student, "2026-08-31T16:10:00Z", "home"),
+    )
+    .await;
+    assert_eq!(
+        quota(&srv, &teacher, &format!("?semester={past}")).await.1,
+        1
+    );
+    assert_eq!(quota(&srv, &teacher, "").await.1, 1);
+
+    // Returned by review: not counted until amended.
+    let id = Uuid::new_v4();
+    let body = visit_at(student, &just_now(), "home");
+    put_visit(&srv, &teacher, id, &body).await;
+    assert_eq!(quota(&srv, &teacher, "").await.1, 2);
+    let review = srv.url(&format!("/api/v1/visits/{id}/review"));
+    let (status, err) = send(
+        principal
+            .post(&review)
+            .json(&json!({"decision": "returned", "note": " ", "revision": 1})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(err["field"], "note");
+    let (status, _) = send(
+        teacher
+            .post(&review)
+            .json(&json!({"decision": "approved", "revision": 1})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "teachers do not review");
+    let (status, v) = send(
+        principal
+            .post(&review)
+            .json(&json!({"decision": "returned", "note": "缺少家访照片", "revision": 1})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["review_status"], "returned");
+    let (_, q) = get(&srv, &teacher, "/api/v1/quota").await;
+    assert_eq!(
+        (q["counted"].as_u64(), q["returned"].as_u64()),
+        (Some(1), Some(1)),
+        "{q}"
+    );
+    let (_, mine) = get(&srv, &teacher, &format!("/api/v1/visits/{id}")).await;
+    assert_eq!(mine["review_note"], "缺少家访照片");
+
+    // The teacher amends it: a new revision, back to 待审核, counted again.
+    let mut amended = body.clone();
+    amended["summary"] = json!("补充：已与家长约定每周电话沟通");
+    amended["base_revision"] = json!(1);
+    put_visit(&srv, &teacher, id, &amended).await;
+    let (_, q) = get(&srv, &teacher, "/api/v1/quota").await;
+    assert_eq!(
+        (q["counted"].as_u64(), q["returned"].as_u64()),
+        (Some(2), Some(0)),
+        "{q}"
+    );
+    let (_, mine) = get(&srv, &teacher, &format!("/api/v1/visits/{id}")).await;
+    assert_eq!(mine["review_status"], "pending");
+
+    // A decision on the revision the reviewer no longer sees is refused.
+    let (status, _) = send(
+        principal
+            .post(&review)
+            .json(&json!({"decision": "approved", "revision": 1})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, v) = send(
+        principal
+            .post(&review)
+            .json(&json!({"decision": "approved", "revision": 2})),
+    )
+    .await;
+    assert_eq!(
+        (status, v["review_status"].as_str()),
+        (StatusCode::OK, Some("approved"))
+    );
+
+    // The review list, a random sample, and who may see it.
+    let (status, list) = get(&srv, &principal, "/api/v1/reviews?status=approved").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    let (_, sample) = get(&srv, &principal, "/api/v1/reviews?status=all&sample=1").await;
+    assert_eq!(sample.as_array().unwrap().len(), 1);
+    assert_eq!(
+        get(&srv, &teacher, "/api/v1/reviews").await.0,
+        StatusCode::FORBIDDEN
+    );
+    let other = client_for(&srv, "principal2").await;
+    let (status, _) = send(
+        other
+            .post(&review)
+            .json(&json!({"decision": "returned", "note": "x", "revision": 2})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "another school's principal");
+    let (_, audit) = get(&srv, &principal, "/api/v1/audit").await;
+    assert!(audit.to_string().contains("visit.review"), "audit-logged");
+    srv.stop().await;
+}
+
+async fn rule_edits_change_only_their_semester(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let srv = TestServer::start(&db).await;
+    let past = past_semester(&db.url).await;
+    let teacher = client_for(&srv, "teacher").await;
+    let county = client_for(&srv, "county").await;
+    let admin = client_for(&srv, "admin").await;
+    let school = demo_school(&db.url, "第一小学").await;
+    let student = demo_student(&db.url, "第一小学", "四年级(1)班").await;
+    put_visit(
+        &srv,
+        &teacher,
+        Uuid::new_v4(),
+        &visit_at(student, "2026-06-01T10:00:00+08:00", "phone"),
+    )
+    .await;
+    put_visit(
+        &srv,
+        &teacher,
+        Uuid::new_v4(),
+        &visit_at(student, &just_now(), "phone"),
+    )
+    .await;
+    assert_eq!(
+        quota(&srv, &teacher, &format!("?semester={past}")).await,
+        (15, 1, 14)
+    );
+
+    let rules_url = srv.url("/api/v1/quota-rules");
+    let change =
+        |scope: &str, rules: Value| json!({"school_id": school.id, "scope": scope, "rules": rules});
+    let stricter = json!({"subject_teacher": 20, "count_phone": false});
+    assert_eq!(
+        send(
+            teacher
+                .put(&rules_url)
+                .json(&change("county", stricter.clone()))
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        send(
+            admin
+                .put(&rules_url)
+                .json(&change("county", stricter.clone()))
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, view) = send(county.put(&rules_url).json(&change("county", stricter))).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    // This semester: 20 required and phone visits no longer count.
+    assert_eq!(quota(&srv, &teacher, "").await, (20, 0, 20));
+    // The past semester keeps its rules and figures.
+    assert_eq!(
+        quota(&srv, &teacher, &format!("?semester={past}")).await,
+        (15, 1, 14)
+    );
+    let mut past_change = change("county", json!({"subject_teacher": 30}));
+    past_change["semester_id"] = json!(past);
+    assert_eq!(
+        send(county.put(&rules_url).json(&past_change)).await.0,
+        StatusCode::CONFLICT
+    );
+
+    // A school may be stricter than the county, never looser.
+    let (status, err) = send(admin.put(&rules_url).json(&change(
+        "school",
+        json!({"subject_teacher": 10, "count_phone": false}),
+    )))
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("不能低于县级要求"),
+        "{err}"
+    );
+    let (status, err) = send(
+        admin
+            .put(&rules_url)
+            .json(&change("school", json!({"subject_teacher": 25}))),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "phone visits were switched off by the county: {err}"
+    );
+    let (status, view) = send(admin.put(&rules_url).json(&change(
+        "school",
+        json!({"subject_teacher": 25, "count_phone": false}),
+    )))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(view["effective"]["subject_teacher"], 25);
+    assert_eq!(quota(&srv, &teacher, "").await.0, 25);
+    let (status, view) = send(admin.put(&rules_url).json(&change("school", Value::Null))).await;
+    assert_eq!(
+        (status, view["school_override"].clone()),
+        (StatusCode::OK, Value::Null)
+    );
+    assert_eq!(quota(&srv, &teacher, "").await.0, 20);
+    let (status, view) = get(
+        &srv,
+        &teacher,
+        &format!("/api/v1/quota-rules?school_id={}", school.id),
+    )
+    .await;
+    assert_eq!(
+        (status, view["can_edit_school"].as_bool()),
+        (StatusCode::OK, Some(false))
+    );
+    srv.stop().await;
+}
+
+async fn dashboards_show_each_leader_their_own_area(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let srv = TestServer::start(&db).await;
+    let teacher = client_for(&srv, "teacher").await;
+    let principal = client_for(&srv, "principal").await;
+    let school = demo_school(&db.url, "第一小学").await;
+    let other_school = demo_school(&db.url, "中学").await;
+    let student = demo_student(&db.url, "第一小学", "四年级(1)班").await;
+    put_visit(
+        &srv,
+        &teacher,
+        Uuid::new_v4(),
+        &visit_at(student, &just_now(), "home"),
+    )
+    .await;
+
+    let (status, d) = get(&srv, &principal, "/api/v1/dashboard/school").await;
+    assert_eq!(status, StatusCode::OK, "{d}");
+    let zhang = d["teachers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "张伟")
+        .expect("the teacher is listed");
+    assert_eq!(
+        (zhang["required"].as_u64(), zhang["counted"].as_u64()),
+        (Some(15), Some(1))
+    );
+    assert_eq!(d["visits_this_week"], 1);
+    let weekly: u64 = d["weeks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["visits"].as_u64().unwrap())
+        .sum();
+    assert_eq!(weekly, 1);
+    assert_eq!(
+        d["unvisited_total"].as_u64().unwrap() + 1,
+        d["students"].as_u64().unwrap()
+    );
+    assert!(
+        !d["unvisited"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["id"] == student)
+    );
+    let first = &d["unvisited"][0];
+    let last = &d["unvisited"][d["unvisited"].as_array().unwrap().len() - 1];
+    assert!(
+        first["concerns"].as_array().unwrap().len() >= last["concerns"].as_array().unwrap().len()
+    );
+
+    // Who may see which dashboard.
+    assert_eq!(
+        get(&srv, &teacher, "/api/v1/dashboard/school").await.0,
+        StatusCode::FORBIDDEN
+    );
+    let other = client_for(&srv, "principal2").await;
+    let (status, _) = get(
+        &srv,
+        &other,
+        &format!("/api/v1/dashboard/school?school_id={}", school.id),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        get(&srv, &principal, "/api/v1/dashboard/area").await.0,
+        StatusCode::FORBIDDEN
+    );
+    let county = client_for(&srv, "county").await;
+    let (status, area) = get(&srv, &county, "/api/v1/dashboard/area").await;
+    assert_eq!(status, StatusCode::OK, "{area}");
+    let rows = area["schools"].as_array().unwrap();
+    assert!(
+        rows.iter()
+            .any(|s| s["school_id"] == school.id && s["completed"] == 1)
+    );
+    assert!(rows.iter().any(|s| s["school_id"] == other_school.id));
+    let (status, drill) = get(
+        &srv,
+        &county,
+        &format!("/api/v1/dashboard/school?school_id={}", school.id),
+    )
+    .await;
+    assert_eq!(
+        (status, drill["school_name"].clone()),
+        (StatusCode::OK, json!(school.name))
+    );
+
+    // The Excel export, read back.
+    let res = principal
+        .get(srv.url("/api/v1/dashboard/school/export"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("filename*=UTF-8''")
+    );
+    let bytes = res.bytes().await.unwrap();
+    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes.to_vec())).unwrap();
+    let sheet = book.worksheet_range("教师进度").unwrap();
+    let row = sheet
+        .rows()
+        .find(|r| r.first().is_some_and(|c| *c == "张伟"))
+        .expect("the teacher's row");
+    assert_eq!(row[2].to_string(), "15");
+    assert_eq!(row[3].to_string(), "1");
+    assert!(book.worksheet_range("未家访学生").is_ok());
+    let res = county
+        .get(srv.url("/api/v1/dashboard/area/export"))
+        .send()
+        .await
+        .unwrap();
+    let bytes = res.bytes().await.unwrap();
+    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes.to_vec())).unwrap();
+    let sheet = book.worksheet_range("各校家访完成情况").unwrap();
+    assert_eq!(
+        sheet.rows().count(),
+        rows.len() + 2,
+        "header, schools, total"
+    );
+    srv.stop().await;
+}
+
+on_both_backends!(
+    a_synced_visit_counts_once_for_each_visitor,
+    semester_edges_and_returned_visits,
+    rule_edits_change_only_their_semester,
+    dashboards_show_each_leader_their_own_area,
+);
