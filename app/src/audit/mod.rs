@@ -43,6 +43,13 @@ pub fn action_label(action: &str) -> &str {
         "import_students" => "导入学生名册",
         "change_status" => "变更学籍状态",
         "move_class" => "调整班级",
+        "visit.create" => "提交家访记录",
+        "visit.update" => "修改家访记录",
+        "visit.review" => "审核家访记录",
+        "visit_plan.create" => "拟家访报备",
+        "visit_plan.update" => "修改拟家访报备",
+        "visit_plan.acknowledge" => "确认拟家访报备",
+        "quota_rules.save" => "修改家访计数规则",
         other => other,
     }
 }

@@ -56,6 +56,8 @@ fn home(me: Me) -> impl IntoView {
         {me.roles.iter().any(|r| r.role.is_school_leader()).then(|| view! {
             <section class="card admin-links">
                 <h2>"学校管理"</h2>
+                <a href="/dashboard">"全校家访进度"</a>
+                <a href="/reviews">"家访记录抽查"</a>
                 <a href="/staff">"教师账号"</a>
                 <a href="/students/import">"导入学生名册"</a>
                 <a href="/audit">"审计日志"</a>
@@ -64,6 +66,7 @@ fn home(me: Me) -> impl IntoView {
         {me.roles.iter().any(|r| r.role.is_officer()).then(|| view! {
             <section class="card admin-links">
                 <h2>"辖区管理"</h2>
+                <a href="/dashboard/area">"各校家访完成情况"</a>
                 <a href="/audit">"审计日志"</a>
             </section>
         })}

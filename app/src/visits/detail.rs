@@ -4,16 +4,17 @@
 use leptos::prelude::*;
 
 use crate::auth::pages::Authenticated;
+use crate::reviews::ReviewStatus;
 use crate::sync::sync_status;
 use crate::visits::model::{VisitView, china_time};
 
 #[component]
 pub fn VisitDetailPage() -> impl IntoView {
-    view! { <Authenticated view=|_me| view! { <VisitDetail/> }/> }
+    view! { <Authenticated view=|me: crate::auth::Me| view! { <VisitDetail me_id=me.id/> }/> }
 }
 
 #[component]
-fn VisitDetail() -> impl IntoView {
+fn VisitDetail(me_id: i32) -> impl IntoView {
     let status = sync_status();
     let visit = RwSignal::new(None::<Result<VisitView, String>>);
 
@@ -48,13 +49,35 @@ fn VisitDetail() -> impl IntoView {
         {move || match visit.get() {
             None => view! { <p class="loading">"正在打开…"</p> }.into_any(),
             Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
-            Some(Ok(v)) => view! { <VisitSheet v/> }.into_any(),
+            Some(Ok(v)) => view! { <VisitSheet v me_id/> }.into_any(),
         }}
     }
 }
 
+/// Opens a synced visit in the form as a draft on top of its revision
+/// (unless the phone still holds unsent changes to it).
+#[cfg(feature = "hydrate")]
+async fn amend(v: VisitView) -> Result<String, crate::error::AppError> {
+    use crate::sync::engine::{now_ms, offset_minutes};
+    use crate::visits::device;
+    use crate::visits::local::{LocalState, LocalVisit};
+    let status = sync_status();
+    let id = v.id.to_string();
+    let unsent = device::load_visit(status, &id)
+        .await?
+        .is_some_and(|l| l.state != LocalState::Synced);
+    if !unsent {
+        device::save_visit(
+            status,
+            &LocalVisit::from_server(&v, offset_minutes(), now_ms()),
+        )
+        .await?;
+    }
+    Ok(format!("/visits/new?draft={id}"))
+}
+
 #[component]
-fn VisitSheet(v: VisitView) -> impl IntoView {
+fn VisitSheet(v: VisitView, me_id: i32) -> impl IntoView {
     let row = |label: &'static str, value: String| {
         view! { <tr><th>{label}</th><td>{if value.is_empty() { "—".to_owned() } else { value }}</td></tr> }
     };
@@ -68,12 +91,43 @@ fn VisitSheet(v: VisitView) -> impl IntoView {
             let _ = w.print();
         }
     };
+    let mine = v.visitor.id == me_id;
+    let problem = RwSignal::new(None::<String>);
+    let for_edit = v.clone();
+    #[cfg(feature = "hydrate")]
+    let navigate = leptos_router::hooks::use_navigate();
+    let edit = move |_| {
+        let _ = &for_edit;
+        #[cfg(feature = "hydrate")]
+        {
+            let v = for_edit.clone();
+            let navigate = navigate.clone();
+            leptos::task::spawn_local(async move {
+                match amend(v).await {
+                    Ok(url) => navigate(&url, Default::default()),
+                    Err(e) => problem.set(Some(e.to_string())),
+                }
+            });
+        }
+    };
+    let review = v.review_status;
     view! {
         <article class="visit-sheet" data-testid="visit-sheet">
             <div class="title-row no-print">
                 <a href="/visits">"← 我的家访"</a>
+                {mine.then(|| view! {
+                    <button type="button" data-testid="amend-visit" on:click=edit.clone()>"修改"</button>
+                })}
                 <button type="button" class="secondary" on:click=print>"打印家访记录表"</button>
             </div>
+            {(review != ReviewStatus::Pending).then(|| view! {
+                <p class=format!("review-banner review-{} no-print", review.code()) data-testid="review-banner">
+                    "学校审核：" {review.label()}
+                    {v.review_note.clone().map(|n| format!("。{n}"))}
+                    {(review == ReviewStatus::Returned && mine).then_some("（请点“修改”补充后重新提交）")}
+                </p>
+            })}
+            {move || problem.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
             <h1>"家访记录表"</h1>
             <table class="sheet">
                 <tbody>

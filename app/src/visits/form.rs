@@ -566,9 +566,16 @@ mod browser {
             return;
         };
         for blob in visit.photos.iter().chain(visit.signature.iter()) {
-            if let Ok(Some(b)) = store.get_blob(&blob.sha256).await
-                && let Some(url) = object_url(&b)
-            {
+            let on_phone = match store.get_blob(&blob.sha256).await {
+                Ok(Some(b)) => object_url(&b),
+                _ => None,
+            };
+            // An amended record's files stay on the server (online only).
+            let url = on_phone.or_else(|| {
+                blob.uploaded
+                    .then(|| format!("/api/v1/attachments/{}", blob.sha256))
+            });
+            if let Some(url) = url {
                 previews.update(|p| p.push((blob.sha256.clone(), url)));
             }
         }

@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use crate::auth::pages::Authenticated;
+use crate::reviews::ReviewStatus;
 use crate::sync::sync_status;
 use crate::visits::local::{LocalState, LocalVisit};
 use crate::visits::model::VisitView;
@@ -23,6 +24,8 @@ struct Row {
     state: LocalState,
     error: Option<String>,
     flagged: bool,
+    /// The school's review, when it is news for the teacher.
+    review: Option<(ReviewStatus, Option<String>)>,
 }
 
 // Built in the browser only (the server renders the loading state).
@@ -49,6 +52,7 @@ impl Row {
             state: v.state,
             error: v.error.clone(),
             flagged: v.form.no_signature,
+            review: None,
         }
     }
 
@@ -61,6 +65,8 @@ impl Row {
             state: LocalState::Synced,
             error: None,
             flagged: v.flagged,
+            review: (v.review_status != ReviewStatus::Pending)
+                .then(|| (v.review_status, v.review_note.clone())),
         }
     }
 
@@ -135,6 +141,12 @@ fn VisitList() -> impl IntoView {
                                 <span class="muted">{row.when.clone()} " · " {row.detail.clone()}</span>
                                 {row.flagged.then(|| view! { <span class="tag alert">"家长未签名"</span> })}
                                 {row.error.clone().map(|e| view! { <span class="error">{e}</span> })}
+                                {row.review.clone().map(|(status, note)| view! {
+                                    <span class=format!("tag review-{}", status.code()) data-testid="visit-review">
+                                        {status.label()}
+                                        {note.map(|n| format!("：{n}"))}
+                                    </span>
+                                })}
                             </a>
                         </li>
                     }).collect_view()}
@@ -188,14 +200,23 @@ async fn storage_summary() -> Option<String> {
 }
 
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
-/// Phone records first (newest first), then server records not on the
-/// phone; a record on both shows once, with the phone's state.
+/// Phone records first (newest first), then server records; a record on
+/// both shows once: with the phone's state while it has unsent changes,
+/// else as the server has it (with the school's review).
 fn merge(local: &[LocalVisit], server: &[VisitView]) -> Vec<Row> {
-    let mut rows: Vec<Row> = local.iter().map(Row::local).collect();
+    let mut rows: Vec<Row> = local
+        .iter()
+        .filter(|l| l.state != LocalState::Synced || !server.iter().any(|s| s.id == l.id))
+        .map(Row::local)
+        .collect();
     rows.extend(
         server
             .iter()
-            .filter(|s| !local.iter().any(|l| l.id == s.id))
+            .filter(|s| {
+                !local
+                    .iter()
+                    .any(|l| l.id == s.id && l.state != LocalState::Synced)
+            })
             .map(Row::server),
     );
     rows.sort_by_key(|r| {
@@ -267,5 +288,22 @@ mod tests {
         assert_eq!(rows[0].state, LocalState::Pending);
         assert_eq!(rows[0].href(), format!("/visits/new?draft={shared}"));
         assert!(rows[1].href().starts_with("/visits/view?id="));
+    }
+
+    #[test]
+    fn a_synced_record_shows_the_servers_review() {
+        let shared = uuid::Uuid::new_v4();
+        let mut local = LocalVisit::new(shared, 480, 0.0);
+        local.state = LocalState::Synced;
+        let mut returned = server(shared, "2026-11-01T09:00:00+08:00");
+        returned.review_status = ReviewStatus::Returned;
+        returned.review_note = Some("缺少家访照片".into());
+        let rows = merge(&[local], &[returned]);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            rows[0].review,
+            Some((ReviewStatus::Returned, Some("缺少家访照片".into())))
+        );
+        assert!(rows[0].href().starts_with("/visits/view?id="));
     }
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::visits::model::{FieldError, PlanInput, VisitInput, VisitMode, VisitReason};
+use crate::visits::model::{FieldError, PlanInput, VisitInput, VisitMode, VisitReason, VisitView};
 
 /// Where a record is on its way to the server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -220,6 +220,43 @@ impl LocalVisit {
         }
     }
 
+    /// A synced visit opened for amendment (e.g. after the school returned
+    /// it): the server's content as a draft on top of its revision. Its
+    /// files are already on the server, so nothing is uploaded again.
+    pub fn from_server(v: &VisitView, offset_minutes: i32, now_ms: f64) -> Self {
+        let held = |sha: &str, content_type: &str| LocalBlob {
+            sha256: sha.to_owned(),
+            content_type: content_type.to_owned(),
+            bytes: 0,
+            uploaded: true,
+        };
+        let mut local = LocalVisit::new(v.id, offset_minutes, now_ms);
+        local.form = VisitForm {
+            student_id: Some(v.student_id),
+            student_name: v.student_name.clone(),
+            class_name: v.class_name.clone(),
+            visited_at: local_datetime_value(v.visited_at.to_utc(), offset_minutes),
+            mode: v.mode.code().into(),
+            reason: v.reason.code().into(),
+            co_visitor_ids: v.co_visitors.iter().map(|p| p.id).collect(),
+            met_person: v.met_person.clone(),
+            met_relation: v.met_relation.clone(),
+            family_situation: v.family_situation.clone(),
+            home_behaviour: v.home_behaviour.clone(),
+            school_performance: v.school_performance.clone(),
+            summary: v.summary.clone(),
+            parent_opinion: v.parent_opinion.clone(),
+            follow_up: v.follow_up.clone(),
+            no_signature: v.signature.is_none() && v.no_signature_reason.is_some(),
+            no_signature_reason: v.no_signature_reason.clone().unwrap_or_default(),
+            plan_id: v.plan_id,
+        };
+        local.photos = v.photos.iter().map(|sha| held(sha, "image/jpeg")).collect();
+        local.signature = v.signature.as_deref().map(|sha| held(sha, "image/png"));
+        local.server_revision = Some(v.revision);
+        local
+    }
+
     /// Files still to send before the visit itself.
     pub fn files_to_upload(&self) -> impl Iterator<Item = &LocalBlob> {
         self.photos
@@ -322,6 +359,64 @@ mod tests {
             v.edited(42.0);
             assert_eq!((v.state, v.updated_at_ms), (to, 42.0));
         }
+    }
+
+    #[test]
+    fn a_synced_visit_reopens_with_the_same_content_and_nothing_to_upload() {
+        let mut original = filled();
+        original.form.co_visitor_ids = vec![7];
+        original.form.family_situation = "父母在外务工".into();
+        original.photos = vec![LocalBlob {
+            sha256: "a".repeat(64),
+            content_type: "image/jpeg".into(),
+            bytes: 1000,
+            uploaded: true,
+        }];
+        let input = original.to_input().unwrap();
+        let at = input.visited_at.to_utc();
+        let person = |id: i32| crate::visits::model::PersonRef {
+            id,
+            name: format!("教师{id}"),
+        };
+        let view = VisitView {
+            id: Uuid::nil(),
+            revision: 3,
+            student_id: 5,
+            student_name: "张小明".into(),
+            class_name: "三年级(1)班".into(),
+            visitor: person(1),
+            co_visitors: vec![person(7)],
+            visited_at: input.visited_at,
+            mode: input.mode,
+            reason: input.reason,
+            met_person: input.met_person.clone(),
+            met_relation: input.met_relation.clone(),
+            family_situation: input.family_situation.clone(),
+            home_behaviour: input.home_behaviour.clone(),
+            school_performance: input.school_performance.clone(),
+            summary: input.summary.clone(),
+            parent_opinion: input.parent_opinion.clone(),
+            follow_up: input.follow_up.clone(),
+            photos: input.photos.clone(),
+            signature: input.signature.clone(),
+            no_signature_reason: None,
+            flagged: false,
+            plan_id: None,
+            semester_id: Some(1),
+            created_at: at,
+            updated_at: at,
+            review_status: crate::reviews::ReviewStatus::Returned,
+            review_note: Some("缺少家访照片".into()),
+            reviewed_at: Some(at),
+        };
+        let reopened = LocalVisit::from_server(&view, 480, 1.0);
+        // Unchanged, it is the very body the server holds (a harmless replay).
+        assert_eq!(reopened.to_input().unwrap(), input);
+        assert_eq!(reopened.files_to_upload().count(), 0);
+        assert_eq!(
+            (reopened.state, reopened.server_revision),
+            (LocalState::Draft, Some(3))
+        );
     }
 
     #[test]

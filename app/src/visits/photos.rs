@@ -151,5 +151,8 @@ pub fn object_url(blob: &Blob) -> Option<String> {
 }
 
 pub fn revoke(url: &str) {
-    let _ = web_sys::Url::revoke_object_url(url);
+    // Server addresses (files of an amended record) are not object URLs.
+    if url.starts_with("blob:") {
+        let _ = web_sys::Url::revoke_object_url(url);
+    }
 }
