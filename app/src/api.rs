@@ -145,6 +145,9 @@ pub struct ErrorBody {
         crate::quotas::api::export_area,
         crate::quotas::api::get_rules,
         crate::quotas::api::put_rules,
+        crate::semesters::api::list_semesters,
+        crate::semesters::api::create_semester,
+        crate::semesters::api::update_semester,
     ),
     components(schemas(
         ErrorBody,
@@ -166,6 +169,8 @@ pub struct ErrorBody {
         crate::quotas::AreaDashboard,
         crate::quotas::RulesView,
         crate::quotas::RulesChange,
+        crate::semesters::SemesterView,
+        crate::semesters::SemesterInput,
     )),
     tags(
         (name = "auth", description = "登录与账号"),
@@ -176,6 +181,7 @@ pub struct ErrorBody {
         (name = "attachments", description = "家访照片与家长签名"),
         (name = "quotas", description = "家访任务、看板与计数规则"),
         (name = "reviews", description = "家访记录抽查审核"),
+        (name = "semesters", description = "学期（县级与学校自定）"),
     )
 )]
 pub struct ApiDoc;
@@ -303,6 +309,14 @@ pub fn router() -> Router<AppState> {
         .route("/dashboard/school/export", get(quotas::export_school))
         .route("/dashboard/area", get(quotas::area_dashboard))
         .route("/dashboard/area/export", get(quotas::export_area))
+        .route(
+            "/semesters",
+            get(crate::semesters::api::list_semesters).post(crate::semesters::api::create_semester),
+        )
+        .route(
+            "/semesters/{id}",
+            axum::routing::put(crate::semesters::api::update_semester),
+        )
         .route("/openapi.json", get(openapi_json))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

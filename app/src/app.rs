@@ -16,6 +16,7 @@ use crate::reviews::page::ReviewsPage;
 use crate::roster::detail::StudentPage;
 use crate::roster::import::page::ImportPage;
 use crate::roster::pages::StudentsPage;
+use crate::semesters::page::SemestersPage;
 use crate::staff::page::StaffPage;
 use crate::visits::detail::VisitDetailPage;
 use crate::visits::form::VisitFormPage;
@@ -76,6 +77,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/dashboard/area") view=AreaDashboardPage/>
                 <Route path=path!("/reviews") view=ReviewsPage/>
                 <Route path=path!("/quota-rules") view=RulesPage/>
+                <Route path=path!("/semesters") view=SemestersPage/>
                 <Route path=path!("/ledgers") view=|| view! { <AreaPage area="ledgers"/> }/>
                 <Route path=path!("/reports") view=|| view! { <AreaPage area="reports"/> }/>
             </Routes>

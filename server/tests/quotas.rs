@@ -539,7 +539,93 @@ async fn dashboards_show_each_leader_their_own_area(backend: Backend) {
     srv.stop().await;
 }
 
+async fn semesters_are_set_by_the_county_and_by_schools(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let srv = TestServer::start(&db).await;
+    let past = past_semester(&db.url).await;
+    let county = client_for(&srv, "county").await;
+    let admin = client_for(&srv, "admin").await;
+    let teacher = client_for(&srv, "teacher").await;
+    let other = client_for(&srv, "principal2").await;
+    let school = demo_school(&db.url, "第一小学").await;
+    let url = srv.url("/api/v1/semesters");
+    let spring = json!({"name": "2027年春季学期", "start": "2027-02-20", "end": "2027-07-10"});
+
+    assert_eq!(
+        send(teacher.post(&url).json(&spring)).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        send(admin.post(&url).json(&spring)).await.0,
+        StatusCode::FORBIDDEN,
+        "county-wide is the county's"
+    );
+    let (status, created) = send(county.post(&url).json(&spring)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["scope"], "全县");
+    let (status, err) = send(
+        county
+            .post(&url)
+            .json(&json!({"name": "重叠", "start": "2027-01-20", "end": "2027-03-01"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(err["message"].as_str().unwrap().contains("重叠"), "{err}");
+    let (status, err) = send(
+        county
+            .post(&url)
+            .json(&json!({"name": "太短", "start": "2027-08-01", "end": "2027-08-05"})),
+    )
+    .await;
+    assert_eq!(
+        (status, err["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("end"))
+    );
+
+    // A school's own dates may overlap the county's (they take precedence).
+    let own = json!({"name": "2027年春季学期", "start": "2027-02-15", "end": "2027-07-05", "school_id": school.id});
+    let (status, created) = send(admin.post(&url).json(&own)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["scope"], json!(school.name));
+    let own_id = created["id"].as_i64().unwrap();
+    let (_, mine) = get(&srv, &teacher, "/api/v1/semesters").await;
+    assert!(mine.as_array().unwrap().iter().any(|s| s["id"] == own_id));
+    let (_, theirs) = get(&srv, &other, "/api/v1/semesters").await;
+    assert!(
+        !theirs.as_array().unwrap().iter().any(|s| s["id"] == own_id),
+        "another school's dates are not listed"
+    );
+    assert_eq!(
+        send(
+            other
+                .put(srv.url(&format!("/api/v1/semesters/{own_id}")))
+                .json(&own)
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+
+    // Corrections: allowed while it runs, refused once it has ended.
+    let (status, fixed) = send(admin.put(srv.url(&format!("/api/v1/semesters/{own_id}"))).json(&json!({"name": "2027年春季学期（本校）", "start": "2027-02-16", "end": "2027-07-05"}))).await;
+    assert_eq!(
+        (status, fixed["start"].as_str()),
+        (StatusCode::OK, Some("2027-02-16"))
+    );
+    let (status, _) = send(
+        county
+            .put(srv.url(&format!("/api/v1/semesters/{past}")))
+            .json(&json!({"name": "x", "start": "2026-02-01", "end": "2026-08-30"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (_, audit) = get(&srv, &county, "/api/v1/audit").await;
+    assert!(audit.to_string().contains("semester.create"));
+    srv.stop().await;
+}
+
 on_both_backends!(
+    semesters_are_set_by_the_county_and_by_schools,
     a_synced_visit_counts_once_for_each_visitor,
     semester_edges_and_returned_visits,
     rule_edits_change_only_their_semester,

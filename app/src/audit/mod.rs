@@ -50,6 +50,8 @@ pub fn action_label(action: &str) -> &str {
         "visit_plan.update" => "修改拟家访报备",
         "visit_plan.acknowledge" => "确认拟家访报备",
         "quota_rules.save" => "修改家访计数规则",
+        "semester.create" => "新建学期",
+        "semester.update" => "修改学期",
         other => other,
     }
 }

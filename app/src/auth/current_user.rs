@@ -52,6 +52,23 @@ impl CurrentUser {
         })
     }
 
+    /// A county officer of `county_id`: sets the county's semesters and rules.
+    pub fn is_county_officer_of(&self, county_id: i32) -> bool {
+        self.roles.iter().any(|r| {
+            r.role == crate::auth::Role::CountyOfficer.code() && r.county_id == Some(county_id)
+        })
+    }
+
+    /// The principal or school admin of `school_id`: sets the school's own
+    /// semester dates and stricter rules.
+    pub fn keeps_school(&self, school_id: i32) -> bool {
+        use crate::auth::Role;
+        self.roles.iter().any(|r| {
+            (r.role == Role::Principal.code() || r.role == Role::SchoolAdmin.code())
+                && r.school_id == Some(school_id)
+        })
+    }
+
     /// Accounts created by an admin must change their password before doing
     /// anything else.
     pub fn require_password_changed(self) -> Result<Self, AppError> {

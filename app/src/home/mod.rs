@@ -58,6 +58,8 @@ fn home(me: Me) -> impl IntoView {
                 <h2>"学校管理"</h2>
                 <a href="/dashboard">"全校家访进度"</a>
                 <a href="/reviews">"家访记录抽查"</a>
+                <a href="/quota-rules">"家访计数规则"</a>
+                <a href="/semesters">"学期设置"</a>
                 <a href="/staff">"教师账号"</a>
                 <a href="/students/import">"导入学生名册"</a>
                 <a href="/audit">"审计日志"</a>
@@ -67,6 +69,7 @@ fn home(me: Me) -> impl IntoView {
             <section class="card admin-links">
                 <h2>"辖区管理"</h2>
                 <a href="/dashboard/area">"各校家访完成情况"</a>
+                <a href="/semesters">"学期设置"</a>
                 <a href="/audit">"审计日志"</a>
             </section>
         })}

@@ -156,6 +156,12 @@ fn AreaSheet(d: AreaDashboard) -> impl IntoView {
             <h1>{d.area_name.clone()} " 各校家访完成情况"</h1>
             <a class="button-link secondary" href="/api/v1/dashboard/area/export" download data-testid="export-area">"导出 Excel"</a>
         </div>
+        {d.schools.first().map(|s| view! {
+            <p class="admin-links">
+                <a href=format!("/quota-rules?school_id={}", s.school_id)>"家访计数规则"</a>
+                <a href="/semesters">"学期设置"</a>
+            </p>
+        })}
         <section class="card stats" data-testid="area-summary">
             <div><strong>{format!("{}%", d.completion_percent)}</strong><span>"完成率"</span></div>
             <div><strong>{d.completed} " / " {d.required}</strong><span>"已完成 / 应完成人次"</span></div>

@@ -41,6 +41,7 @@ fn tasks(me: Me) -> impl IntoView {
             <section class="card admin-links" data-testid="officer-links">
                 <h2>"辖区"</h2>
                 <a href="/dashboard/area">"各校家访完成情况"</a>
+                <a href="/semesters">"学期设置"</a>
             </section>
         })}
     }

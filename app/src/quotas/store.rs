@@ -10,7 +10,6 @@ use sea_orm::{
 };
 
 use crate::audit::{self, AuditEntry};
-use crate::auth::Role;
 use crate::auth::current_user::CurrentUser;
 use crate::db::entities::{quota_rule, school, semester};
 use crate::error::AppError;
@@ -78,20 +77,6 @@ async fn visible_school(
         .ok_or(AppError::Forbidden)
 }
 
-fn is_county_officer_of(current: &CurrentUser, county_id: i32) -> bool {
-    current
-        .roles
-        .iter()
-        .any(|r| r.role == Role::CountyOfficer.code() && r.county_id == Some(county_id))
-}
-
-fn is_rule_keeper_of(current: &CurrentUser, school_id: i32) -> bool {
-    current.roles.iter().any(|r| {
-        (r.role == Role::Principal.code() || r.role == Role::SchoolAdmin.code())
-            && r.school_id == Some(school_id)
-    })
-}
-
 pub async fn view(
     db: &impl ConnectionTrait,
     current: &CurrentUser,
@@ -109,8 +94,8 @@ pub async fn view(
         school_id: school.id,
         school_name: school.name.clone(),
         semester: semester_ref(&semester),
-        can_edit_county: is_county_officer_of(current, school.county_id),
-        can_edit_school: is_rule_keeper_of(current, school.id),
+        can_edit_county: current.is_county_officer_of(school.county_id),
+        can_edit_school: current.keeps_school(school.id),
         closed: semester.end_date < today(),
         county,
         school_override: own,
@@ -137,8 +122,8 @@ pub async fn save(
     let school = visible_school(db, current, change.school_id).await?;
     let semester = semester_of_school(db, school.id, change.semester_id).await?;
     let allowed = match change.scope {
-        RulesScope::County => is_county_officer_of(current, school.county_id),
-        RulesScope::School => is_rule_keeper_of(current, school.id),
+        RulesScope::County => current.is_county_officer_of(school.county_id),
+        RulesScope::School => current.keeps_school(school.id),
     };
     if !allowed {
         return Err(AppError::Forbidden);

@@ -1,10 +1,19 @@
 //! Which semester a date falls in, for a school.
 
-use chrono::{NaiveDate, Utc};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use std::collections::{BTreeSet, HashMap};
 
+use chrono::{NaiveDate, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    QueryFilter, QueryOrder, Set, TransactionTrait,
+};
+
+use crate::audit::{self, AuditEntry};
+use crate::auth::Role;
+use crate::auth::current_user::CurrentUser;
 use crate::db::entities::{school, semester};
 use crate::error::AppError;
+use crate::semesters::{SemesterInput, SemesterView};
 
 /// Today's date where the schools are.
 pub fn today() -> NaiveDate {
@@ -76,6 +85,229 @@ pub async fn semester_of_school(
         .filter(|s| {
             s.county_id == school.county_id && s.school_id.is_none_or(|own| own == school_id)
         })
+        .ok_or_else(|| AppError::not_found("该学期"))
+}
+
+/// Schools the caller works at or oversees, and the counties they (or a
+/// county officer role) belong to.
+async fn visible_area(
+    db: &impl ConnectionTrait,
+    current: &CurrentUser,
+) -> Result<(Vec<school::Model>, BTreeSet<i32>), AppError> {
+    let ids: BTreeSet<i32> = current
+        .access
+        .staff_schools
+        .union(&current.access.overseen_schools)
+        .copied()
+        .collect();
+    let schools = school::Entity::find()
+        .filter(school::Column::Id.is_in(ids))
+        .order_by_asc(school::Column::Name)
+        .all(db)
+        .await?;
+    let mut counties: BTreeSet<i32> = schools.iter().map(|s| s.county_id).collect();
+    counties.extend(
+        current
+            .roles
+            .iter()
+            .filter(|r| r.role == Role::CountyOfficer.code())
+            .filter_map(|r| r.county_id),
+    );
+    Ok((schools, counties))
+}
+
+/// `GET /api/v1/semesters`: the county's semesters and the own dates of
+/// the schools the caller sees, latest first.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    current: &CurrentUser,
+) -> Result<Vec<SemesterView>, AppError> {
+    let (schools, counties) = visible_area(db, current).await?;
+    let names: HashMap<i32, String> = schools.iter().map(|s| (s.id, s.name.clone())).collect();
+    let rows = semester::Entity::find()
+        .filter(semester::Column::CountyId.is_in(counties))
+        .filter(
+            Condition::any()
+                .add(semester::Column::SchoolId.is_null())
+                .add(semester::Column::SchoolId.is_in(names.keys().copied())),
+        )
+        .order_by_desc(semester::Column::StartDate)
+        .order_by_asc(semester::Column::Id)
+        .all(db)
+        .await?;
+    let today = today();
+    Ok(rows
+        .into_iter()
+        .map(|s| SemesterView {
+            editable: s.end_date >= today && may_change(current, &s),
+            scope: match s.school_id {
+                None => "全县".to_owned(),
+                Some(id) => names.get(&id).cloned().unwrap_or_default(),
+            },
+            id: s.id,
+            name: s.name,
+            start: s.start_date,
+            end: s.end_date,
+            school_id: s.school_id,
+        })
+        .collect())
+}
+
+fn may_change(current: &CurrentUser, s: &semester::Model) -> bool {
+    match s.school_id {
+        None => current.is_county_officer_of(s.county_id),
+        Some(school_id) => current.keeps_school(school_id),
+    }
+}
+
+/// Create a county semester (county officers) or a school's own dates
+/// (its principal or admin); audit-logged.
+pub async fn create(
+    db: &DatabaseConnection,
+    current: &CurrentUser,
+    input: SemesterInput,
+) -> Result<SemesterView, AppError> {
+    check(&input)?;
+    let county_id = match input.school_id {
+        Some(school_id) => {
+            if !current.keeps_school(school_id) {
+                return Err(AppError::Forbidden);
+            }
+            school::Entity::find_by_id(school_id)
+                .one(db)
+                .await?
+                .ok_or(AppError::Forbidden)?
+                .county_id
+        }
+        None => current
+            .roles
+            .iter()
+            .find(|r| r.role == Role::CountyOfficer.code())
+            .and_then(|r| r.county_id)
+            .ok_or(AppError::Forbidden)?,
+    };
+    let txn = db.begin().await?;
+    refuse_overlap(&txn, county_id, input.school_id, None, &input).await?;
+    let row = semester::ActiveModel {
+        county_id: Set(county_id),
+        school_id: Set(input.school_id),
+        name: Set(input.name.trim().to_owned()),
+        start_date: Set(input.start),
+        end_date: Set(input.end),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    log(&txn, current, &row, "semester.create").await?;
+    txn.commit().await?;
+    one(db, current, row.id).await
+}
+
+/// Correct a semester's name or dates while it has not ended.
+pub async fn update(
+    db: &DatabaseConnection,
+    current: &CurrentUser,
+    id: i32,
+    input: SemesterInput,
+) -> Result<SemesterView, AppError> {
+    check(&input)?;
+    let row = semester::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("该学期"))?;
+    if !may_change(current, &row) {
+        return Err(AppError::Forbidden);
+    }
+    if row.end_date < today() {
+        return Err(AppError::Conflict {
+            message: format!("{}已结束，不能再修改", row.name),
+        });
+    }
+    let txn = db.begin().await?;
+    refuse_overlap(&txn, row.county_id, row.school_id, Some(row.id), &input).await?;
+    let mut change: semester::ActiveModel = row.into();
+    change.name = Set(input.name.trim().to_owned());
+    change.start_date = Set(input.start);
+    change.end_date = Set(input.end);
+    let row = change.update(&txn).await?;
+    log(&txn, current, &row, "semester.update").await?;
+    txn.commit().await?;
+    one(db, current, row.id).await
+}
+
+fn check(input: &SemesterInput) -> Result<(), AppError> {
+    match input.validate().into_iter().next() {
+        Some((field, message)) => Err(AppError::invalid(field, message)),
+        None => Ok(()),
+    }
+}
+
+/// Two semesters of the same scope (the county's, or one school's own)
+/// may not share a day: a visit must fall in exactly one.
+async fn refuse_overlap(
+    db: &impl ConnectionTrait,
+    county_id: i32,
+    school_id: Option<i32>,
+    except: Option<i32>,
+    input: &SemesterInput,
+) -> Result<(), AppError> {
+    let scope = match school_id {
+        Some(id) => semester::Column::SchoolId.eq(id),
+        None => semester::Column::SchoolId.is_null(),
+    };
+    let mut query = semester::Entity::find()
+        .filter(semester::Column::CountyId.eq(county_id))
+        .filter(scope);
+    if let Some(id) = except {
+        query = query.filter(semester::Column::Id.ne(id));
+    }
+    for other in query.all(db).await? {
+        if input.overlaps(other.start_date, other.end_date) {
+            return Err(AppError::invalid(
+                "start",
+                format!(
+                    "与“{}”（{} 至 {}）的日期重叠",
+                    other.name, other.start_date, other.end_date
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+async fn log(
+    db: &impl ConnectionTrait,
+    current: &CurrentUser,
+    row: &semester::Model,
+    action: &str,
+) -> Result<(), AppError> {
+    audit::record(
+        db,
+        AuditEntry {
+            actor_id: Some(current.user.id),
+            school_id: row.school_id,
+            action,
+            entity: "semester",
+            entity_id: Some(row.id.to_string()),
+            detail: Some(serde_json::json!({
+                "name": row.name,
+                "start": row.start_date,
+                "end": row.end_date,
+            })),
+        },
+    )
+    .await
+}
+
+async fn one(
+    db: &DatabaseConnection,
+    current: &CurrentUser,
+    id: i32,
+) -> Result<SemesterView, AppError> {
+    list(db, current)
+        .await?
+        .into_iter()
+        .find(|s| s.id == id)
         .ok_or_else(|| AppError::not_found("该学期"))
 }
 

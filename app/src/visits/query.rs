@@ -8,10 +8,10 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::auth::current_user::CurrentUser;
-use crate::db::entities::{student, visit, visit_co_visitor, visit_photo};
+use crate::db::entities::{semester, student, visit, visit_co_visitor, visit_photo};
 use crate::error::AppError;
 use crate::reviews::ReviewStatus;
-use crate::semesters::service::current_semester;
+use crate::semesters::service::{current_semester, semester_of_school};
 use crate::visits::lookup::{People, Students};
 use crate::visits::{VisitMode, VisitReason, VisitView};
 
@@ -38,24 +38,41 @@ impl SemesterFilter {
     }
 }
 
-/// The semester condition; `None` when it can match nothing (no current
-/// semester is configured).
+/// The semester condition, by visit date (so a semester whose dates were
+/// corrected later still shows the right visits); `None` when it can
+/// match nothing (no current semester is configured).
 async fn semester_condition(
     db: &DatabaseConnection,
     filter: SemesterFilter,
     schools: &BTreeSet<i32>,
 ) -> Result<Option<Condition>, AppError> {
-    Ok(match filter {
-        SemesterFilter::All => Some(Condition::all()),
-        SemesterFilter::Id(id) => Some(Condition::all().add(visit::Column::SemesterId.eq(id))),
-        SemesterFilter::Current => {
-            let mut ids = BTreeSet::new();
-            for school in schools {
-                ids.extend(current_semester(db, *school).await?.map(|s| s.id));
-            }
-            (!ids.is_empty()).then(|| Condition::all().add(visit::Column::SemesterId.is_in(ids)))
+    let within = |s: &semester::Model, school_id: i32| {
+        Condition::all()
+            .add(visit::Column::SchoolId.eq(school_id))
+            .add(visit::Column::VisitDate.gte(s.start_date))
+            .add(visit::Column::VisitDate.lte(s.end_date))
+    };
+    if filter == SemesterFilter::All {
+        return Ok(Some(Condition::all()));
+    }
+    let mut any = Condition::any();
+    let mut matched = false;
+    for school in schools {
+        let semester = match filter {
+            SemesterFilter::All => None,
+            SemesterFilter::Id(id) => match semester_of_school(db, *school, Some(id)).await {
+                Ok(s) => Some(s),
+                Err(AppError::NotFound { .. }) => None,
+                Err(e) => return Err(e),
+            },
+            SemesterFilter::Current => current_semester(db, *school).await?,
+        };
+        if let Some(s) = semester {
+            any = any.add(within(&s, *school));
+            matched = true;
         }
-    })
+    }
+    Ok(matched.then_some(any))
 }
 
 /// Visits newest first: the caller's own (as visitor or co-visitor), or
