@@ -1,0 +1,34 @@
+import { expect, type Page, test } from '@playwright/test';
+
+async function login(page: Page, username: string): Promise<void> {
+  await page.goto('/login');
+  await page.locator('input[name="username"]').fill(username);
+  await page.locator('input[name="password"]').fill('demo-password');
+  await page.getByRole('button', { name: '登录', exact: true }).click();
+  await page.waitForURL((url) => url.pathname === '/');
+}
+
+test('县教育局设置下学期，重叠日期用中文提示；各校完成情况可查看、可下钻', async ({ page }) => {
+  await login(page, 'county');
+  await page.goto('/semesters');
+  const form = page.getByTestId('semester-form');
+  await form.locator('input[name="name"]').fill('2027年春季学期');
+  await form.locator('input[name="start"]').fill('2027-02-20');
+  await form.locator('input[name="end"]').fill('2027-07-10');
+  await page.getByTestId('save-semester').click();
+  await expect(page.getByTestId('semester-list')).toContainText('2027年春季学期');
+
+  await form.locator('input[name="name"]').fill('重叠的学期');
+  await form.locator('input[name="start"]').fill('2027-01-20');
+  await form.locator('input[name="end"]').fill('2027-03-01');
+  await page.getByTestId('save-semester').click();
+  await expect(form.getByRole('alert')).toContainText('日期重叠');
+
+  await page.goto('/dashboard/area');
+  await expect(page.getByTestId('area-summary')).toContainText('完成率');
+  const firstSchool = page.getByTestId('school-progress').locator('tbody a').first();
+  const name = (await firstSchool.textContent())!.trim();
+  await firstSchool.click();
+  await expect(page.getByRole('heading', { level: 1 })).toContainText(name);
+  await expect(page.getByTestId('teacher-progress')).toBeVisible();
+});
