@@ -7,7 +7,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::auth::pages::Authenticated;
 use crate::layout::{ErrorNotice, Loading};
-use crate::quotas::{AreaDashboard, SchoolDashboard, WeekCount};
+use crate::quotas::{AreaDashboard, SchoolDashboard, UnvisitedStudent, WeekCount};
 use crate::remote::remote_json;
 
 #[component]
@@ -95,19 +95,31 @@ fn SchoolSheet(d: SchoolDashboard, export: String) -> impl IntoView {
         <section class="card" data-testid="unvisited">
             <h2>"本学期尚未家访的学生（" {d.unvisited_total} " / " {d.students} "）"</h2>
             <p class="muted">"特殊群体和疑似辍学、辍学、劝返中的学生排在前面。"</p>
-            <ul class="plain-list">
-                {d.unvisited.iter().map(|s| view! {
-                    <li>
-                        <a href=format!("/students/{}", s.id)>{s.name.clone()}</a>
-                        " " <span class="muted">{s.class_name.clone()}</span>
-                        {s.concerns.iter().map(|c| view! { <span class="tag">{c.clone()}</span> }).collect_view()}
-                    </li>
-                }).collect_view()}
-            </ul>
+            // A phone screen shows the first ones; the rest fold away.
+            <ul class="plain-list">{d.unvisited.iter().take(FIRST_SHOWN).map(unvisited_row).collect_view()}</ul>
+            {(d.unvisited.len() > FIRST_SHOWN).then(|| view! {
+                <details>
+                    <summary>{format!("展开其余 {} 名", d.unvisited.len() - FIRST_SHOWN)}</summary>
+                    <ul class="plain-list">{d.unvisited.iter().skip(FIRST_SHOWN).map(unvisited_row).collect_view()}</ul>
+                </details>
+            })}
             {(d.unvisited_total as usize > d.unvisited.len()).then(|| view! {
                 <p class="muted">{format!("另有 {} 名未列出，请导出 Excel 查看。", d.unvisited_total as usize - d.unvisited.len())}</p>
             })}
         </section>
+    }
+}
+
+/// Unvisited students listed before the fold.
+const FIRST_SHOWN: usize = 20;
+
+fn unvisited_row(s: &UnvisitedStudent) -> impl IntoView + use<> {
+    view! {
+        <li>
+            <a href=format!("/students/{}", s.id)>{s.name.clone()}</a>
+            " " <span class="muted">{s.class_name.clone()}</span>
+            {s.concerns.iter().map(|c| view! { <span class="tag">{c.clone()}</span> }).collect_view()}
+        </li>
     }
 }
 
