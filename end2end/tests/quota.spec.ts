@@ -1,31 +1,5 @@
 import { expect, type Page, test } from '@playwright/test';
-
-const PASSWORD = 'demo-password';
-
-async function login(page: Page, username: string): Promise<void> {
-  await page.goto('/login');
-  await page.locator('input[name="username"]').fill(username);
-  await page.locator('input[name="password"]').fill(PASSWORD);
-  await page.getByRole('button', { name: '登录', exact: true }).click();
-  await page.waitForURL((url) => url.pathname === '/');
-}
-
-async function waitUntilOfflineReady(page: Page): Promise<void> {
-  await page.waitForFunction(() => navigator.serviceWorker?.controller != null, undefined, {
-    timeout: 30_000,
-  });
-  await expect
-    .poll(
-      () =>
-        page.evaluate(async () => {
-          const cache = await caches.open('jiafang-pages');
-          const keys = (await cache.keys()).map((r) => new URL(r.url).pathname);
-          return ['/tasks', '/visits', '/visits/new'].every((p) => keys.includes(p));
-        }),
-      { timeout: 30_000 },
-    )
-    .toBe(true);
-}
+import { login, waitUntilOfflineReady } from '../fixtures/app';
 
 async function figure(page: Page, id: string): Promise<number> {
   return Number((await page.getByTestId(id).textContent())!.trim());
@@ -51,7 +25,7 @@ test('离线记录的家访立即显示为“待同步 +1”，同步后计入�
   test.setTimeout(90_000);
   await login(page, 'teacher');
   await page.goto('/tasks');
-  await waitUntilOfflineReady(page);
+  await waitUntilOfflineReady(page, ['/tasks', '/visits', '/visits/new']);
   await expect(page.getByTestId('quota-required')).toHaveText('15');
   const counted = await figure(page, 'quota-counted');
   await expect(page.getByTestId('quota-pending')).toHaveText('0');

@@ -1,12 +1,5 @@
-import { expect, type Page, test } from '@playwright/test';
-
-async function login(page: Page, username: string): Promise<void> {
-  await page.goto('/login');
-  await page.locator('input[name="username"]').fill(username);
-  await page.locator('input[name="password"]').fill('demo-password');
-  await page.getByRole('button', { name: '登录', exact: true }).click();
-  await page.waitForURL((url) => url.pathname === '/');
-}
+import { expect, test } from '@playwright/test';
+import { login } from '../fixtures/app';
 
 test('县教育局设置下学期，重叠日期用中文提示；各校完成情况可查看、可下钻', async ({ page }) => {
   await login(page, 'county');

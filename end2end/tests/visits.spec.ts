@@ -1,34 +1,6 @@
 import { expect, type Page, test } from '@playwright/test';
 import { drawJpeg, hasExif, jpegSize, withExif } from '../fixtures/images';
-
-const PASSWORD = 'demo-password';
-
-async function login(page: Page, username: string): Promise<void> {
-  await page.goto('/login');
-  await page.locator('input[name="username"]').fill(username);
-  await page.locator('input[name="password"]').fill(PASSWORD);
-  await page.getByRole('button', { name: '登录', exact: true }).click();
-  await page.waitForURL((url) => url.pathname === '/');
-}
-
-/** Waits until the service worker controls the page and has saved the
- * pages a teacher opens offline. */
-async function waitUntilOfflineReady(page: Page): Promise<void> {
-  await page.waitForFunction(() => navigator.serviceWorker?.controller != null, undefined, {
-    timeout: 30_000,
-  });
-  await expect
-    .poll(
-      () =>
-        page.evaluate(async () => {
-          const cache = await caches.open('jiafang-pages');
-          const keys = (await cache.keys()).map((r) => new URL(r.url).pathname);
-          return ['/visits', '/visits/new'].every((p) => keys.includes(p));
-        }),
-      { timeout: 30_000 },
-    )
-    .toBe(true);
-}
+import { login, waitUntilOfflineReady } from '../fixtures/app';
 
 /** Draws a signature with pointer events (mouse → pointer events). */
 async function sign(page: Page): Promise<void> {

@@ -6,7 +6,7 @@ pub use sea_orm_migration::prelude::*;
 
 pub mod m20261123_000001_org_and_people;
 mod m20261123_000002_accounts;
-mod m20261124_000003_visits;
+pub(crate) mod m20261124_000003_visits;
 mod m20261125_000004_quotas;
 
 pub struct Migrator;

@@ -14,7 +14,7 @@ const SHA_LEN: u32 = 64;
 /// Enum codes (`persuade_return`, `home_teaching`…) with room to spare.
 const CODE_LEN: u32 = 32;
 
-fn fk(
+pub(crate) fn fk(
     from: (impl IntoIden, impl IntoIden),
     to: (impl IntoIden, impl IntoIden),
     on_delete: ForeignKeyAction,

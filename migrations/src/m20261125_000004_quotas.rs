@@ -9,21 +9,10 @@
 use sea_orm_migration::{prelude::*, schema::*};
 
 use crate::m20261123_000001_org_and_people::{County, School, User, index, unique_index};
+use crate::m20261124_000003_visits::fk;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn fk(
-    from: (impl IntoIden, impl IntoIden),
-    to: (impl IntoIden, impl IntoIden),
-    on_delete: ForeignKeyAction,
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(from.0, from.1)
-        .to(to.0, to.1)
-        .on_delete(on_delete)
-        .to_owned()
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
