@@ -17,6 +17,10 @@ JIAFANG_SITE_ROOT     ?= target/site
 ## run: install missing tools, build (release), migrate + seed, serve on $(JIAFANG_BIND)
 run: tools build
 	mkdir -p data
+	@# Demo mode also records past visits once, so the dashboards have figures.
+	if [ '$(JIAFANG_DEMO)' = 1 ]; then \
+	JIAFANG_DATABASE_URL='$(JIAFANG_DATABASE_URL)' JIAFANG_STORAGE_DIR='$(JIAFANG_STORAGE_DIR)' \
+	./target/release/jiafang seed-demo-visits; fi
 	JIAFANG_DEMO='$(JIAFANG_DEMO)' \
 	JIAFANG_BIND='$(JIAFANG_BIND)' \
 	JIAFANG_DATABASE_URL='$(JIAFANG_DATABASE_URL)' \

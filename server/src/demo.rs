@@ -527,6 +527,158 @@ const VILLAGES: &[&str] = &[
     "黄岭村",
 ];
 
+/// A semester's worth of past visits by the demo schools' staff, so the
+/// task page and dashboards of `make run` have figures to show: some
+/// teachers ahead, some behind. Recorded through the same path as the
+/// phones' uploads. Only when the demo county has no visits yet; the
+/// tests start without any. Returns how many were recorded.
+pub async fn seed_visits(db: &DatabaseConnection) -> Result<usize, app::error::AppError> {
+    use app::auth::current_user::CurrentUser;
+    use app::db::entities::visit;
+    use app::visits::{VisitInput, VisitMode, VisitReason};
+    use chrono::{Duration, TimeZone};
+    use sea_orm::{PaginatorTrait, QueryOrder};
+
+    let Some(county) = county::Entity::find()
+        .filter(county::Column::Code.eq(COUNTY_CODE))
+        .one(db)
+        .await?
+    else {
+        return Err(app::error::AppError::not_found(
+            "演示数据（请先运行 seed-demo）",
+        ));
+    };
+    let schools: Vec<i32> = school::Entity::find()
+        .filter(school::Column::CountyId.eq(county.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    if visit::Entity::find()
+        .filter(visit::Column::SchoolId.is_in(schools.clone()))
+        .count(db)
+        .await?
+        > 0
+    {
+        return Ok(0);
+    }
+    let today = app::semesters::service::today();
+    let (_, start, _) = current_semester(today);
+    let days = (today - start).num_days();
+    if days < 1 {
+        return Ok(0);
+    }
+    let mut staff: Vec<i32> = user_role::Entity::find()
+        .filter(user_role::Column::SchoolId.is_in(schools))
+        .order_by_asc(user_role::Column::UserId)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| r.user_id)
+        .collect();
+    staff.dedup();
+    let mut rng = StdRng::seed_from_u64(20261124);
+    let china = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8");
+    let mut recorded = 0;
+    for user_id in staff {
+        let current = CurrentUser::load(db, user_id).await?;
+        let Some(condition) = current.access.student_condition() else {
+            continue;
+        };
+        let students: Vec<i32> = student::Entity::find()
+            .filter(condition)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|s| s.id)
+            .collect();
+        if students.is_empty() {
+            continue;
+        }
+        // Between none and a good pace for the weeks gone so far.
+        let visits = rng.gen_range(0..=(days / 4).clamp(1, 30));
+        for _ in 0..visits {
+            let day = start + Duration::days(rng.gen_range(0..days));
+            let at = china
+                .from_local_datetime(
+                    &day.and_hms_opt(rng.gen_range(15..20), rng.gen_range(0..60), 0)
+                        .unwrap_or_default(),
+                )
+                .single()
+                .unwrap_or_else(|| {
+                    china.from_utc_datetime(&day.and_hms_opt(8, 0, 0).unwrap_or_default())
+                });
+            let mode = match rng.gen_range(0..20) {
+                0..=9 => VisitMode::Home,
+                10..=16 => VisitMode::Phone,
+                _ => VisitMode::School,
+            };
+            let (met_person, met_relation) = [
+                ("王秀英", "母亲"),
+                ("李国强", "父亲"),
+                ("张桂兰", "祖母"),
+                ("陈德福", "祖父"),
+            ][rng.gen_range(0..4)];
+            let input = VisitInput {
+                student_id: students[rng.gen_range(0..students.len())],
+                visited_at: at,
+                mode,
+                reason: if rng.gen_bool(0.85) {
+                    VisitReason::Routine
+                } else {
+                    VisitReason::SpecialCare
+                },
+                co_visitor_ids: Vec::new(),
+                met_person: met_person.into(),
+                met_relation: met_relation.into(),
+                family_situation: pick(&mut rng, FAMILIES).into(),
+                home_behaviour: pick(&mut rng, AT_HOME).into(),
+                school_performance: pick(&mut rng, AT_SCHOOL).into(),
+                summary: pick(&mut rng, SUMMARIES).into(),
+                parent_opinion: "希望老师多关心孩子".into(),
+                follow_up: "下月电话回访".into(),
+                photos: Vec::new(),
+                signature: None,
+                no_signature_reason: mode
+                    .expects_signature()
+                    .then(|| "演示数据：签名见纸质记录表".to_owned()),
+                plan_id: None,
+                base_revision: None,
+            };
+            app::visits::service::put_visit(db, &current, sea_orm::prelude::Uuid::new_v4(), input)
+                .await?;
+            recorded += 1;
+        }
+    }
+    tracing::info!(visits = recorded, "demo visits recorded");
+    Ok(recorded)
+}
+
+const FAMILIES: &[&str] = &[
+    "父母在外务工，由祖辈照看",
+    "家庭和睦，父母重视学习",
+    "单亲家庭，母亲务农",
+    "家中有两个孩子在读",
+];
+const AT_HOME: &[&str] = &[
+    "能按时完成作业",
+    "回家后看电视较多",
+    "会帮家里做家务",
+    "晚上作息规律",
+];
+const AT_SCHOOL: &[&str] = &[
+    "上课认真，成绩稳定",
+    "数学有进步",
+    "课堂上较少发言",
+    "与同学相处融洽",
+];
+const SUMMARIES: &[&str] = &[
+    "与家长沟通了学生近期的学习情况，约定每周联系一次。",
+    "提醒家长关注孩子的作业和睡眠时间。",
+    "了解家庭困难，告知资助政策的申请办法。",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -220,3 +220,14 @@ pub async fn seed_demo_command(config: &Config) -> Result<(), BoxError> {
     demo::seed(&db).await?;
     Ok(())
 }
+
+/// `jiafang seed-demo-visits`: past visits for the demo county (for trying
+/// the dashboards; `make run` does it).
+pub async fn seed_demo_visits_command(config: &Config) -> Result<(), BoxError> {
+    let db = app::db::connect(&config.database_url).await?;
+    Migrator::up(&db, None).await?;
+    demo::seed(&db).await?;
+    let n = demo::seed_visits(&db).await?;
+    println!("recorded {n} demo visits");
+    Ok(())
+}

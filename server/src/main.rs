@@ -4,6 +4,7 @@
 //! jiafang [serve]                       run the web server (migrates first)
 //! jiafang migrate up|down|status|fresh  manage the database schema
 //! jiafang seed-demo                     load the demo county (idempotent)
+//! jiafang seed-demo-visits              …and past visits for it (once)
 //! ```
 //! Configuration comes from the environment (see `app::config::Config`).
 
@@ -27,8 +28,11 @@ async fn main() -> ExitCode {
         [] | ["serve"] => server::serve(config, server::shutdown_signal()).await,
         ["migrate", command] => server::migrate_command(&config, command).await,
         ["seed-demo"] => server::seed_demo_command(&config).await,
+        ["seed-demo-visits"] => server::seed_demo_visits_command(&config).await,
         _ => {
-            eprintln!("usage: jiafang [serve] | migrate up|down|status|fresh | seed-demo");
+            eprintln!(
+                "usage: jiafang [serve] | migrate up|down|status|fresh | seed-demo | seed-demo-visits"
+            );
             return ExitCode::from(2);
         }
     };

@@ -624,7 +624,26 @@ async fn semesters_are_set_by_the_county_and_by_schools(backend: Backend) {
     srv.stop().await;
 }
 
+async fn demo_visits_fill_the_dashboards_once(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let srv = TestServer::start(&db).await;
+    let conn = app::db::connect(&db.url).await.unwrap();
+    let recorded = server::demo::seed_visits(&conn).await.unwrap();
+    assert!(recorded > 20, "{recorded}");
+    assert_eq!(
+        server::demo::seed_visits(&conn).await.unwrap(),
+        0,
+        "only once"
+    );
+    let principal = client_for(&srv, "principal").await;
+    let (status, d) = get(&srv, &principal, "/api/v1/dashboard/school").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(d["completed"].as_u64().unwrap() > 0, "{d}");
+    srv.stop().await;
+}
+
 on_both_backends!(
+    demo_visits_fill_the_dashboards_once,
     semesters_are_set_by_the_county_and_by_schools,
     a_synced_visit_counts_once_for_each_visitor,
     semester_edges_and_returned_visits,
