@@ -6,8 +6,10 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{Datelike, Days, NaiveDate};
-use sea_orm::sea_query::{Expr, Func};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::sea_query::{Asterisk, Expr, Func};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 
 use crate::auth::Role;
 use crate::auth::current_user::CurrentUser;
@@ -17,7 +19,7 @@ use crate::quotas::rules::{self, PaceStatus, Tally};
 use crate::quotas::service::{
     Scope, by_person, class_names, class_sizes, duties_from, on_roll, tallies,
 };
-use crate::quotas::store::{rules_for, semester_ref};
+use crate::quotas::store::{rules_for, rules_for_schools, semester_ref};
 use crate::quotas::{
     AreaDashboard, QuotaRules, SchoolDashboard, SchoolProgress, TeacherProgress, UnvisitedStudent,
     WeekCount, percent,
@@ -25,7 +27,7 @@ use crate::quotas::{
 use crate::reviews::ReviewStatus;
 use crate::roster::StudentStatus;
 use crate::roster::service::special_groups;
-use crate::semesters::service::{current_semester, semester_of_school, today};
+use crate::semesters::service::{semester_of_school, today};
 
 /// How many unvisited students the dashboard lists (the total is given).
 const UNVISITED_SHOWN: usize = 300;
@@ -335,9 +337,10 @@ pub async fn area_dashboard(
     let this_week = week_of(today);
 
     // Schools sharing a semester are counted together.
+    let mut semesters = semesters_on(db, &schools, today).await?;
     let mut groups: BTreeMap<i32, (semester::Model, Vec<&school::Model>)> = BTreeMap::new();
     for s in &schools {
-        if let Some(sem) = current_semester(db, s.id).await? {
+        if let Some(sem) = semesters.remove(&s.id) {
             groups
                 .entry(sem.id)
                 .or_insert_with(|| (sem, Vec::new()))
@@ -361,8 +364,9 @@ pub async fn area_dashboard(
             per_school.entry(t.school_id).or_default().push(t);
         }
         let week_counts = this_week_counts(db, &ids, this_week, semester).await?;
+        let mut rules = rules_for_schools(db, members, semester).await?;
         for school in members {
-            let rules = rules_for(db, school, semester).await?;
+            let rules = rules.remove(&school.id).unwrap_or_default();
             let teachers = staff.get(&school.id).map(Vec::as_slice).unwrap_or(&[]);
             let tallies = by_person(per_school.remove(&school.id).unwrap_or_default());
             let progress = progress(teachers, &rules, &sizes, &names, &tallies, semester, today);
@@ -401,6 +405,45 @@ pub async fn area_dashboard(
     })
 }
 
+/// Each school's semester containing `date`, from one query instead of two
+/// per school: its own override if it has one, else its county's (the
+/// choice `semesters::service::semester_for_date` makes).
+async fn semesters_on(
+    db: &impl ConnectionTrait,
+    schools: &[school::Model],
+    date: NaiveDate,
+) -> Result<HashMap<i32, semester::Model>, AppError> {
+    if schools.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let counties: BTreeSet<i32> = schools.iter().map(|s| s.county_id).collect();
+    let rows = semester::Entity::find()
+        .filter(semester::Column::CountyId.is_in(counties))
+        .filter(
+            Condition::any()
+                .add(semester::Column::SchoolId.is_null())
+                .add(semester::Column::SchoolId.is_in(schools.iter().map(|s| s.id))),
+        )
+        .filter(semester::Column::StartDate.lte(date))
+        .filter(semester::Column::EndDate.gte(date))
+        .order_by_desc(semester::Column::StartDate)
+        .order_by_asc(semester::Column::Id)
+        .all(db)
+        .await?;
+    Ok(schools
+        .iter()
+        .filter_map(|s| {
+            let first = |school_id| {
+                rows.iter()
+                    .find(|r| r.county_id == s.county_id && r.school_id == school_id)
+            };
+            first(Some(s.id))
+                .or_else(|| first(None))
+                .map(|r| (s.id, r.clone()))
+        })
+        .collect())
+}
+
 /// Visits this week (Monday to today) per school, within the semester.
 async fn this_week_counts(
     db: &impl ConnectionTrait,
@@ -411,7 +454,7 @@ async fn this_week_counts(
     let rows: Vec<(i32, i64)> = visit::Entity::find()
         .select_only()
         .column(visit::Column::SchoolId)
-        .column_as(Expr::from(Func::count(Expr::col(visit::Column::Id))), "n")
+        .column_as(Expr::from(Func::count(Expr::col(Asterisk))), "n")
         .filter(visit::Column::SchoolId.is_in(school_ids.iter().copied()))
         .filter(visit::Column::VisitDate.gte(monday.max(semester.start_date)))
         .filter(visit::Column::VisitDate.lte(semester.end_date))

@@ -4,10 +4,10 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{NaiveDate, Utc};
-use sea_orm::sea_query::{Expr, Func};
+use sea_orm::sea_query::{Asterisk, Expr, Func};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationTrait,
-    Set,
+    Select, Set,
 };
 
 use crate::auth::Role;
@@ -247,49 +247,12 @@ pub async fn tallies_between(
     start: NaiveDate,
     end: NaiveDate,
 ) -> Result<Vec<PersonTally>, AppError> {
-    let in_dates = sea_orm::Condition::all()
-        .add(visit::Column::VisitDate.gte(start))
-        .add(visit::Column::VisitDate.lte(end));
-    let filed = visit::Entity::find()
-        .select_only()
-        .column(visit::Column::VisitorId)
-        .column(visit::Column::SchoolId)
-        .column(visit::Column::Mode)
-        .column(visit::Column::ReviewStatus)
-        .column_as(Expr::from(Func::count(Expr::col(visit::Column::Id))), "n")
-        .filter(in_dates.clone())
-        .filter(match &scope {
-            Scope::Person(id) => visit::Column::VisitorId.eq(*id),
-            Scope::Schools(ids) => visit::Column::SchoolId.is_in(ids.iter().copied()),
-        })
-        .group_by(visit::Column::VisitorId)
-        .group_by(visit::Column::SchoolId)
-        .group_by(visit::Column::Mode)
-        .group_by(visit::Column::ReviewStatus)
+    let (filed, joined) = tally_queries(&scope, start, end);
+    let filed = filed
         .into_tuple::<(i32, i32, String, String, i64)>()
         .all(db)
         .await?;
-
-    let joined = visit_co_visitor::Entity::find()
-        .select_only()
-        .join(JoinType::InnerJoin, visit_co_visitor::Relation::Visit.def())
-        .column(visit_co_visitor::Column::UserId)
-        .column(visit::Column::SchoolId)
-        .column(visit::Column::Mode)
-        .column(visit::Column::ReviewStatus)
-        .column_as(
-            Expr::from(Func::count(Expr::col((visit::Entity, visit::Column::Id)))),
-            "n",
-        )
-        .filter(in_dates)
-        .filter(match &scope {
-            Scope::Person(id) => visit_co_visitor::Column::UserId.eq(*id),
-            Scope::Schools(ids) => visit::Column::SchoolId.is_in(ids.iter().copied()),
-        })
-        .group_by(visit_co_visitor::Column::UserId)
-        .group_by(visit::Column::SchoolId)
-        .group_by(visit::Column::Mode)
-        .group_by(visit::Column::ReviewStatus)
+    let joined = joined
         .into_tuple::<(i32, i32, String, String, i64)>()
         .all(db)
         .await?;
@@ -312,6 +275,69 @@ pub async fn tallies_between(
             })
         })
         .collect())
+}
+
+/// The two grouped queries behind `tallies_between`: visits as filed and
+/// as co-visitor. Public so the county benchmark can show their plans.
+pub fn tally_queries(
+    scope: &Scope<'_>,
+    start: NaiveDate,
+    end: NaiveDate,
+) -> (Select<visit::Entity>, Select<visit_co_visitor::Entity>) {
+    let in_dates = sea_orm::Condition::all()
+        .add(visit::Column::VisitDate.gte(start))
+        .add(visit::Column::VisitDate.lte(end));
+    // COUNT(*), not COUNT(id): the id is not in the index on (school_id,
+    // visit_date, visitor_id, mode, review_status), so counting it made
+    // SQLite read every visit row instead of the index alone.
+    let filed = visit::Entity::find()
+        .select_only()
+        .column(visit::Column::VisitorId)
+        .column(visit::Column::SchoolId)
+        .column(visit::Column::Mode)
+        .column(visit::Column::ReviewStatus)
+        .column_as(Expr::from(Func::count(Expr::col(Asterisk))), "n")
+        .filter(in_dates.clone())
+        .filter(match scope {
+            Scope::Person(id) => visit::Column::VisitorId.eq(*id),
+            Scope::Schools(ids) => visit::Column::SchoolId.is_in(ids.iter().copied()),
+        })
+        .group_by(visit::Column::VisitorId)
+        .group_by(visit::Column::SchoolId)
+        .group_by(visit::Column::Mode)
+        .group_by(visit::Column::ReviewStatus);
+
+    let mut joined = visit_co_visitor::Entity::find().select_only();
+    if matches!(scope, Scope::Schools(ids) if ids.len() == 1) {
+        joined = joined.join(JoinType::InnerJoin, visit_co_visitor::Relation::Visit.def());
+    } else {
+        // One teacher or an area: start from the co-visitor rows and look
+        // their visits up. For an area SQLite would otherwise read every
+        // visit row of the area to find the few with co-visitors (a county
+        // of 500,000 visits: 2.9 s instead of 0.5 s). SQLite keeps a CROSS
+        // JOIN's order; PostgreSQL plans it like any join.
+        QuerySelect::query(&mut joined).cross_join(visit::Entity);
+        joined = joined.filter(sea_orm::sea_query::ExprTrait::equals(
+            Expr::col((visit_co_visitor::Entity, visit_co_visitor::Column::VisitId)),
+            (visit::Entity, visit::Column::Id),
+        ));
+    }
+    let joined = joined
+        .column(visit_co_visitor::Column::UserId)
+        .column(visit::Column::SchoolId)
+        .column(visit::Column::Mode)
+        .column(visit::Column::ReviewStatus)
+        .column_as(Expr::from(Func::count(Expr::col(Asterisk))), "n")
+        .filter(in_dates)
+        .filter(match scope {
+            Scope::Person(id) => visit_co_visitor::Column::UserId.eq(*id),
+            Scope::Schools(ids) => visit::Column::SchoolId.is_in(ids.iter().copied()),
+        })
+        .group_by(visit_co_visitor::Column::UserId)
+        .group_by(visit::Column::SchoolId)
+        .group_by(visit::Column::Mode)
+        .group_by(visit::Column::ReviewStatus);
+    (filed, joined)
 }
 
 /// Tallies per person, for the dashboards.

@@ -3,10 +3,12 @@
 //! version effective by its last day. Editing this semester's rules thus
 //! never changes a past semester's figures.
 
+use std::collections::{BTreeSet, HashMap};
+
 use chrono::{NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
 };
 
 use crate::audit::{self, AuditEntry};
@@ -23,15 +25,61 @@ pub async fn rules_for(
     school: &school::Model,
     semester: &semester::Model,
 ) -> Result<QuotaRules, AppError> {
-    let county = latest(db, school.county_id, None, semester.end_date)
+    Ok(rules_for_schools(db, &[school], semester)
         .await?
-        .unwrap_or_default();
-    Ok(
-        match latest(db, school.county_id, Some(school.id), semester.end_date).await? {
-            Some(own) => own.within(&county),
+        .remove(&school.id)
+        .unwrap_or_default())
+}
+
+/// `rules_for` each of `schools`, from one query: the county dashboard
+/// needs every school of the county.
+pub async fn rules_for_schools(
+    db: &impl ConnectionTrait,
+    schools: &[&school::Model],
+    semester: &semester::Model,
+) -> Result<HashMap<i32, QuotaRules>, AppError> {
+    if schools.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let counties: BTreeSet<i32> = schools.iter().map(|s| s.county_id).collect();
+    let rows = quota_rule::Entity::find()
+        .filter(quota_rule::Column::CountyId.is_in(counties))
+        .filter(
+            Condition::any()
+                .add(quota_rule::Column::SchoolId.is_null())
+                .add(quota_rule::Column::SchoolId.is_in(schools.iter().map(|s| s.id))),
+        )
+        .filter(quota_rule::Column::EffectiveFrom.lte(semester.end_date))
+        .order_by_desc(quota_rule::Column::EffectiveFrom)
+        .order_by_desc(quota_rule::Column::Id)
+        .all(db)
+        .await?;
+    // Newest first: the first match is the version `latest` would pick.
+    let newest = |county_id: i32, school_id: Option<i32>| {
+        rows.iter()
+            .find(|r| r.county_id == county_id && r.school_id == school_id)
+    };
+    let mut county_rules: HashMap<i32, QuotaRules> = HashMap::new();
+    let mut out = HashMap::new();
+    for school in schools {
+        let county = match county_rules.get(&school.county_id) {
+            Some(rules) => rules.clone(),
+            None => {
+                let rules = newest(school.county_id, None)
+                    .map(|r| parse(&r.rules))
+                    .transpose()?
+                    .unwrap_or_default();
+                county_rules.insert(school.county_id, rules.clone());
+                rules
+            }
+        };
+        let rules = match newest(school.county_id, Some(school.id)) {
+            Some(own) => parse(&own.rules)?.within(&county),
             None => county,
-        },
-    )
+        };
+        out.insert(school.id, rules);
+    }
+    Ok(out)
 }
 
 /// The latest version of the county's (`school_id` None) or a school's
