@@ -124,6 +124,20 @@ impl Access {
         Some(cond)
     }
 
+    /// The school a leader's page is about: `requested` if `allowed`
+    /// contains it, else (nothing requested) the first school they lead.
+    pub fn choose_school(
+        &self,
+        requested: Option<i32>,
+        allowed: impl Fn(i32) -> bool,
+    ) -> Result<i32, AppError> {
+        match requested {
+            Some(id) if allowed(id) => Ok(id),
+            Some(_) => Err(AppError::Forbidden),
+            None => self.led_schools.first().copied().ok_or(AppError::Forbidden),
+        }
+    }
+
     /// Refuse with 403 unless the student is readable (404 is not used, so
     /// the answer is the same whether or not the id exists elsewhere).
     pub fn ensure_read_student(&self, s: &student::Model) -> Result<(), AppError> {

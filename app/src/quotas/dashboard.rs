@@ -7,9 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{Datelike, Days, NaiveDate};
 use sea_orm::sea_query::{Asterisk, Expr, Func};
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::auth::Role;
 use crate::auth::current_user::CurrentUser;
@@ -27,21 +25,10 @@ use crate::quotas::{
 use crate::reviews::ReviewStatus;
 use crate::roster::StudentStatus;
 use crate::roster::service::special_groups;
-use crate::semesters::service::{semester_of_school, today};
+use crate::semesters::service::{semester_of_school, semesters_on, today};
 
 /// How many unvisited students the dashboard lists (the total is given).
 const UNVISITED_SHOWN: usize = 300;
-
-/// The school a leader means: the one asked for (if they lead or oversee
-/// it), else the first school they lead.
-fn dashboard_school(current: &CurrentUser, school_id: Option<i32>) -> Result<i32, AppError> {
-    let a = &current.access;
-    match school_id {
-        Some(id) if a.led_schools.contains(&id) || a.overseen_schools.contains(&id) => Ok(id),
-        Some(_) => Err(AppError::Forbidden),
-        None => a.led_schools.first().copied().ok_or(AppError::Forbidden),
-    }
-}
 
 /// One teacher's figures, worked out from loaded rows.
 struct Teacher {
@@ -185,7 +172,11 @@ pub async fn school_dashboard(
     school_id: Option<i32>,
     semester_id: Option<i32>,
 ) -> Result<SchoolDashboard, AppError> {
-    let school_id = dashboard_school(current, school_id)?;
+    // Leaders see their own school; officers any school of their area.
+    let a = &current.access;
+    let school_id = a.choose_school(school_id, |id| {
+        a.led_schools.contains(&id) || a.overseen_schools.contains(&id)
+    })?;
     let school = school::Entity::find_by_id(school_id)
         .one(db)
         .await?
@@ -403,45 +394,6 @@ pub async fn area_dashboard(
         visits_this_week: rows.iter().map(|r| r.visits_this_week).sum(),
         schools: rows,
     })
-}
-
-/// Each school's semester containing `date`, from one query instead of two
-/// per school: its own override if it has one, else its county's (the
-/// choice `semesters::service::semester_for_date` makes).
-async fn semesters_on(
-    db: &impl ConnectionTrait,
-    schools: &[school::Model],
-    date: NaiveDate,
-) -> Result<HashMap<i32, semester::Model>, AppError> {
-    if schools.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let counties: BTreeSet<i32> = schools.iter().map(|s| s.county_id).collect();
-    let rows = semester::Entity::find()
-        .filter(semester::Column::CountyId.is_in(counties))
-        .filter(
-            Condition::any()
-                .add(semester::Column::SchoolId.is_null())
-                .add(semester::Column::SchoolId.is_in(schools.iter().map(|s| s.id))),
-        )
-        .filter(semester::Column::StartDate.lte(date))
-        .filter(semester::Column::EndDate.gte(date))
-        .order_by_desc(semester::Column::StartDate)
-        .order_by_asc(semester::Column::Id)
-        .all(db)
-        .await?;
-    Ok(schools
-        .iter()
-        .filter_map(|s| {
-            let first = |school_id| {
-                rows.iter()
-                    .find(|r| r.county_id == s.county_id && r.school_id == school_id)
-            };
-            first(Some(s.id))
-                .or_else(|| first(None))
-                .map(|r| (s.id, r.clone()))
-        })
-        .collect())
 }
 
 /// Visits this week (Monday to today) per school, within the semester.

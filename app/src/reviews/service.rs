@@ -30,23 +30,16 @@ pub struct ReviewFilter {
     pub sample: Option<u32>,
 }
 
-/// A school the caller leads (principal, vice principal, school admin).
-fn led_school(current: &CurrentUser, school_id: Option<i32>) -> Result<i32, AppError> {
-    let led = &current.access.led_schools;
-    match school_id {
-        Some(id) if led.contains(&id) => Ok(id),
-        Some(_) => Err(AppError::Forbidden),
-        None => led.first().copied().ok_or(AppError::Forbidden),
-    }
-}
-
 /// The school's visits in the semester, newest first, or a random sample.
 pub async fn list(
     db: &DatabaseConnection,
     current: &CurrentUser,
     filter: ReviewFilter,
 ) -> Result<Vec<VisitView>, AppError> {
-    let school_id = led_school(current, filter.school_id)?;
+    let led = &current.access.led_schools;
+    let school_id = current
+        .access
+        .choose_school(filter.school_id, |id| led.contains(&id))?;
     let semester = semester_of_school(db, school_id, filter.semester_id).await?;
     let mut query = visit::Entity::find()
         .filter(visit::Column::SchoolId.eq(school_id))

@@ -55,6 +55,43 @@ fn pick(candidates: Vec<semester::Model>) -> Option<semester::Model> {
     own.into_iter().next().or_else(|| county.into_iter().next())
 }
 
+/// Each school's semester containing `date`, in one query (dashboards over
+/// a whole county): the same choice as `semester_for_date` for each.
+pub async fn semesters_on(
+    db: &impl ConnectionTrait,
+    schools: &[school::Model],
+    date: NaiveDate,
+) -> Result<HashMap<i32, semester::Model>, AppError> {
+    if schools.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let counties: BTreeSet<i32> = schools.iter().map(|s| s.county_id).collect();
+    let rows = semester::Entity::find()
+        .filter(semester::Column::CountyId.is_in(counties))
+        .filter(
+            Condition::any()
+                .add(semester::Column::SchoolId.is_null())
+                .add(semester::Column::SchoolId.is_in(schools.iter().map(|s| s.id))),
+        )
+        .filter(semester::Column::StartDate.lte(date))
+        .filter(semester::Column::EndDate.gte(date))
+        .order_by_desc(semester::Column::StartDate)
+        .order_by_asc(semester::Column::Id)
+        .all(db)
+        .await?;
+    Ok(schools
+        .iter()
+        .filter_map(|s| {
+            let candidates = rows
+                .iter()
+                .filter(|r| r.county_id == s.county_id && r.school_id.is_none_or(|id| id == s.id))
+                .cloned()
+                .collect();
+            pick(candidates).map(|r| (s.id, r))
+        })
+        .collect())
+}
+
 /// The semester of `school_id` containing today.
 pub async fn current_semester(
     db: &impl ConnectionTrait,
