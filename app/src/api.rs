@@ -225,8 +225,19 @@ pub fn xlsx_download(bytes: Vec<u8>, ascii_name: &str, name: &str) -> axum::resp
         .into_response()
 }
 
+/// The whole document: the paths above plus those of the domains that
+/// bring their own routes and document (`routes()` + `Doc` in their `api`).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.merge(crate::notifications::api::Doc::openapi());
+    doc.merge(crate::attendance::api::Doc::openapi());
+    doc.merge(crate::dropout::api::Doc::openapi());
+    doc.merge(crate::reports::api::Doc::openapi());
+    doc
+}
+
 async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+    Json(openapi())
 }
 
 async fn not_found() -> AppError {
@@ -317,6 +328,10 @@ pub fn router() -> Router<AppState> {
             "/semesters/{id}",
             axum::routing::put(crate::semesters::api::update_semester),
         )
+        .merge(crate::notifications::api::routes())
+        .merge(crate::attendance::api::routes())
+        .merge(crate::dropout::api::routes())
+        .merge(crate::reports::api::routes())
         .route("/openapi.json", get(openapi_json))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

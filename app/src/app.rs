@@ -7,7 +7,7 @@ use leptos_router::path;
 
 use crate::audit::page::AuditPage;
 use crate::auth::pages::{ChangePasswordPage, LoginPage, provide_auth};
-use crate::home::{AreaPage, HomePage};
+use crate::home::HomePage;
 use crate::layout::NotFound;
 use crate::quotas::dashboard_page::{AreaDashboardPage, SchoolDashboardPage};
 use crate::quotas::page::TasksPage;
@@ -78,8 +78,11 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/reviews") view=ReviewsPage/>
                 <Route path=path!("/quota-rules") view=RulesPage/>
                 <Route path=path!("/semesters") view=SemestersPage/>
-                <Route path=path!("/ledgers") view=|| view! { <AreaPage area="ledgers"/> }/>
-                <Route path=path!("/reports") view=|| view! { <AreaPage area="reports"/> }/>
+                <Route path=path!("/attendance") view=crate::attendance::page::AttendancePage/>
+                <Route path=path!("/absences") view=crate::dropout::tasks_page::AbsenceTasksPage/>
+                <Route path=path!("/notifications") view=crate::notifications::page::NotificationsPage/>
+                <Route path=path!("/ledgers") view=crate::dropout::ledgers_page::LedgersPage/>
+                <Route path=path!("/reports") view=crate::reports::page::ReportsPage/>
             </Routes>
         </Router>
     }
@@ -115,9 +118,11 @@ fn start_sync(sync: crate::sync::SyncStatus) {
 /// every later visit anyway).
 #[cfg(feature = "hydrate")]
 fn cache_offline_pages(user_id: i32) {
-    const OFFLINE_PAGES: [&str; 6] = [
+    const OFFLINE_PAGES: [&str; 8] = [
         "/",
         "/tasks",
+        "/attendance",
+        "/absences",
         "/visits",
         "/visits/new",
         "/visits/view",

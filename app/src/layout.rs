@@ -51,6 +51,7 @@ pub fn AppFrame(me: Me, children: Children) -> impl IntoView {
             <header class="topbar">
                 <A href="/" attr:class="brand">"家访通"</A>
                 <crate::sync::PendingBadge/>
+                <crate::notifications::page::NotificationBell/>
                 <span class="net" class:offline=move || !online.get() data-testid="net-status">
                     {move || if online.get() { "在线" } else { "离线" }}
                 </span>

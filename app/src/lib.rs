@@ -8,13 +8,17 @@
 #![recursion_limit = "256"]
 
 pub mod attachments;
+pub mod attendance;
 pub mod audit;
 pub mod auth;
+pub mod dropout;
 pub mod error;
 pub mod home;
 pub mod layout;
+pub mod notifications;
 pub mod quotas;
 pub mod remote;
+pub mod reports;
 pub mod reviews;
 pub mod roster;
 pub mod semesters;

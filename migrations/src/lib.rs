@@ -8,6 +8,7 @@ pub mod m20261123_000001_org_and_people;
 mod m20261123_000002_accounts;
 pub(crate) mod m20261124_000003_visits;
 mod m20261125_000004_quotas;
+mod m20261126_000005_dropout;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_accounts::Migration),
             Box::new(m20261124_000003_visits::Migration),
             Box::new(m20261125_000004_quotas::Migration),
+            Box::new(m20261126_000005_dropout::Migration),
         ]
     }
 }

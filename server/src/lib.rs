@@ -131,6 +131,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), BoxError> {
     let cleanup = tokio::spawn(cleanup_loop(state.db.clone()));
+    let reminders = tokio::spawn(reminder_loop(state.db.clone()));
     let app = router(state);
     let result = axum::serve(
         listener,
@@ -139,6 +140,7 @@ pub async fn run(
     .with_graceful_shutdown(shutdown)
     .await;
     cleanup.abort();
+    reminders.abort();
     result.map_err(Into::into)
 }
 
@@ -167,6 +169,23 @@ async fn cleanup_loop(db: DatabaseConnection) {
         }
         if let Err(err) = app::auth::rate_limit::prune(&db).await {
             tracing::warn!(error = %err, "pruning login failures failed");
+        }
+    }
+}
+
+/// Every ten minutes: tell people about overdue absence tasks and monthly
+/// reports due. Each notice is sent once (the database decides), so
+/// several instances may run this side by side.
+async fn reminder_loop(db: DatabaseConnection) {
+    let mut interval = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        interval.tick().await;
+        let today = app::semesters::service::today();
+        if let Err(err) = app::dropout::tasks::escalate_overdue(&db, today).await {
+            tracing::warn!(error = %err, "escalating overdue absence tasks failed");
+        }
+        if let Err(err) = app::reports::service::send_reminders(&db, today).await {
+            tracing::warn!(error = %err, "monthly report reminders failed");
         }
     }
 }

@@ -18,7 +18,8 @@ pub trait BlobStore: Send + Sync {
 }
 
 /// The suffixes the application stores (see `attachments::service`).
-const SUFFIXES: [&str; 3] = [".jpg", ".png", ".thumb.jpg"];
+/// `.pdf`: the signed monthly report scans (`reports`).
+const SUFFIXES: [&str; 4] = [".jpg", ".png", ".thumb.jpg", ".pdf"];
 
 /// Keys are built by the server from a checked hash, never taken from a
 /// request as they are; this refuses anything else, so no key can name a

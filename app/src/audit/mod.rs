@@ -35,6 +35,13 @@ pub struct AuditEntryView {
 pub fn action_label(action: &str) -> &str {
     match action {
         "login" => "登录",
+        "report.submit" => "报送辍学月报",
+        "report.replace" => "替换辍学月报扫描件",
+        "roll_call.correct" => "更正点名",
+        "leave.create" => "登记请假",
+        "leave.decide" => "审批请假",
+        "calendar.put" => "设置校历",
+        "ladder_rules.save" => "修改缺勤处置规则",
         "logout" => "退出登录",
         "change_password" => "修改密码",
         "create_account" => "新建账号",

@@ -174,6 +174,7 @@ mod tests {
             flag_other: None,
             status: "in_school".into(),
             status_since: now.date_naive(),
+            home_teaching: false,
             created_at: now,
             updated_at: now,
         }

@@ -1,5 +1,4 @@
-//! The home page (who is logged in, their roles, the way into each area)
-//! and the pages of the areas that later issues fill in.
+//! The home page: who is logged in, their roles, the way into each area.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -57,6 +56,8 @@ fn home(me: Me) -> impl IntoView {
             <section class="card admin-links">
                 <h2>"学校管理"</h2>
                 <a href="/dashboard">"全校家访进度"</a>
+                <a href="/absences">"缺勤跟进任务"</a>
+                <a href="/attendance">"点名与请假"</a>
                 <a href="/reviews">"家访记录抽查"</a>
                 <a href="/quota-rules">"家访计数规则"</a>
                 <a href="/semesters">"学期设置"</a>
@@ -88,31 +89,5 @@ fn area_blurb(href: &str) -> &'static str {
         "/ledgers" => "在校、疑似辍学、辍学台账",
         "/reports" => "辍学学生情况月报",
         _ => "",
-    }
-}
-
-/// An area whose features arrive with later issues: says what it will hold.
-#[component]
-pub fn AreaPage(area: &'static str) -> impl IntoView {
-    let (title, text) = match area {
-        "ledgers" => (
-            "台账",
-            "在校生台账、疑似辍学台账、辍学台账，以及劝返和送教上门记录。",
-        ),
-        _ => (
-            "报表",
-            "每月辍学学生情况统计表的生成、签章扫描件上传与报送情况。",
-        ),
-    };
-    view! {
-        <Authenticated view=move |_| {
-            view! {
-                <section class="card">
-                    <h1>{title}</h1>
-                    <p>{text}</p>
-                    <p class="hint">"此功能正在建设中。"</p>
-                </section>
-            }
-        }/>
     }
 }

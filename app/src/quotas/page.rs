@@ -26,9 +26,21 @@ fn tasks(me: Me) -> impl IntoView {
     let staff = me.roles.iter().any(|r| !r.role.is_officer());
     let leader = me.roles.iter().any(|r| r.role.is_school_leader());
     let officer = me.roles.iter().any(|r| r.role.is_officer());
+    let head = me
+        .roles
+        .iter()
+        .any(|r| r.role == crate::auth::Role::HeadTeacher);
     view! {
         <h1>"本学期家访任务"</h1>
         {staff.then(|| view! { <MyQuota/> })}
+        {(head || leader || staff).then(|| view! {
+            <section class="card admin-links" data-testid="absence-links">
+                <h2>"控辍保学"</h2>
+                {(head || leader).then(|| view! { <a href="/attendance">"今日点名"</a> })}
+                <a href="/absences">"缺勤跟进任务"</a>
+                <a href="/ledgers">"三本台账"</a>
+            </section>
+        })}
         {leader.then(|| view! {
             <section class="card admin-links" data-testid="leader-links">
                 <h2>"学校"</h2>

@@ -27,10 +27,13 @@ pub enum StudentStatus {
     Returned,
     TransferredOut,
     Suspended,
+    /// 销号: taken off the dropout ledgers after verification (studying
+    /// elsewhere, over age, deceased…), with the evidence in the note.
+    Closed,
 }
 
 impl StudentStatus {
-    pub const ALL: [StudentStatus; 8] = [
+    pub const ALL: [StudentStatus; 9] = [
         StudentStatus::InSchool,
         StudentStatus::OnLeave,
         StudentStatus::SuspectedDropout,
@@ -39,6 +42,7 @@ impl StudentStatus {
         StudentStatus::Returned,
         StudentStatus::TransferredOut,
         StudentStatus::Suspended,
+        StudentStatus::Closed,
     ];
 
     pub fn code(self) -> &'static str {
@@ -51,6 +55,7 @@ impl StudentStatus {
             StudentStatus::Returned => "returned",
             StudentStatus::TransferredOut => "transferred_out",
             StudentStatus::Suspended => "suspended",
+            StudentStatus::Closed => "closed",
         }
     }
 
@@ -59,7 +64,7 @@ impl StudentStatus {
     }
 
     /// Status changes the ledgers allow; anything else is refused with a
-    /// clear message. (Ladder automation comes with the dropout-control work.)
+    /// clear message. Every change is dated, attributed and explained.
     pub fn can_become(self, to: StudentStatus) -> bool {
         use StudentStatus::*;
         matches!(
@@ -70,10 +75,10 @@ impl StudentStatus {
             ) | (OnLeave, InSchool | SuspectedDropout)
                 | (
                     SuspectedDropout,
-                    InSchool | Dropout | Persuading | TransferredOut
+                    InSchool | Dropout | Persuading | TransferredOut | Closed
                 )
-                | (Dropout, Persuading | TransferredOut)
-                | (Persuading, Returned | Dropout)
+                | (Dropout, Persuading | TransferredOut | Closed)
+                | (Persuading, Returned | Dropout | Closed)
                 | (Returned, InSchool | SuspectedDropout)
                 | (TransferredOut, InSchool)
                 | (Suspended, Returned | TransferredOut)
@@ -90,6 +95,7 @@ impl StudentStatus {
             StudentStatus::Returned => "复学",
             StudentStatus::TransferredOut => "转出",
             StudentStatus::Suspended => "休学",
+            StudentStatus::Closed => "销号",
         }
     }
 }

@@ -18,9 +18,10 @@ use std::cell::{Cell, RefCell};
 use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
 
+use crate::attendance::{LocalRollCall, RollCallView};
 use crate::error::AppError;
 use crate::sync::status::SyncStatus;
-use crate::sync::store::{BLOBS, CACHE, DeviceStore, PLANS, VISITS};
+use crate::sync::store::{BLOBS, CACHE, DeviceStore, PLANS, ROLL_CALLS, VISITS};
 use crate::sync::{backoff_ms, http};
 use crate::visits::local::{LocalPlan, LocalState, LocalVisit};
 use crate::visits::model::{PlanView, VisitSaved};
@@ -131,7 +132,19 @@ async fn pass(status: SyncStatus, include_failed: bool) -> Result<Outcome, AppEr
         plans.sort_by(|a, b| a.updated_at_ms.total_cmp(&b.updated_at_ms));
         for plan in plans {
             let result = send_plan(&store, &plan).await;
-            if !settle_plan(&store, plan, result, &mut outcome).await? {
+            if !settle(&store, plan, result, &mut outcome).await? {
+                break;
+            }
+            status.touch();
+        }
+        // Roll calls before visits: a visit then closes the task the roll
+        // call opened (the server copes with either order).
+        let mut rolls: Vec<LocalRollCall> = store.all(ROLL_CALLS).await?;
+        rolls.retain(|r| wanted(r.state, include_failed));
+        rolls.sort_by(|a, b| a.updated_at_ms.total_cmp(&b.updated_at_ms));
+        for roll in rolls {
+            let result = send_roll_call(&store, &roll).await;
+            if !settle(&store, roll, result, &mut outcome).await? {
                 break;
             }
             status.touch();
@@ -160,8 +173,10 @@ async fn pass(status: SyncStatus, include_failed: bool) -> Result<Outcome, AppEr
 pub async fn refresh_pending(status: SyncStatus, store: &DeviceStore) -> Result<(), AppError> {
     let visits: Vec<LocalVisit> = store.all(VISITS).await?;
     let plans: Vec<LocalPlan> = store.all(PLANS).await?;
+    let rolls: Vec<LocalRollCall> = store.all(ROLL_CALLS).await?;
     let pending = visits.iter().filter(|v| v.state.is_unsynced()).count()
-        + plans.iter().filter(|p| p.state.is_unsynced()).count();
+        + plans.iter().filter(|p| p.state.is_unsynced()).count()
+        + rolls.iter().filter(|r| r.state.is_unsynced()).count();
     status.pending.set(pending);
     Ok(())
 }
@@ -175,36 +190,87 @@ async fn send_plan(store: &DeviceStore, plan: &LocalPlan) -> Result<(), AppError
     Ok(())
 }
 
+async fn send_roll_call(store: &DeviceStore, roll: &LocalRollCall) -> Result<(), AppError> {
+    let mut syncing = roll.clone();
+    syncing.state = LocalState::Syncing;
+    store
+        .put(
+            ROLL_CALLS,
+            &LocalRollCall::key(roll.class_id, roll.day),
+            &syncing,
+        )
+        .await?;
+    let _: RollCallView = http::put_json(&roll.url(), &roll.input).await?;
+    Ok(())
+}
+
+/// A record the phone keeps until the server confirms it (plans, roll
+/// calls): where it is stored and its sending state.
+trait Outboxed: Clone + serde::Serialize + serde::de::DeserializeOwned {
+    const STORE: &'static str;
+    fn key(&self) -> String;
+    fn updated_at_ms(&self) -> f64;
+    fn state_mut(&mut self) -> (&mut LocalState, &mut u32, &mut Option<String>);
+}
+
+impl Outboxed for LocalPlan {
+    const STORE: &'static str = PLANS;
+    fn key(&self) -> String {
+        self.id.to_string()
+    }
+    fn updated_at_ms(&self) -> f64 {
+        self.updated_at_ms
+    }
+    fn state_mut(&mut self) -> (&mut LocalState, &mut u32, &mut Option<String>) {
+        (&mut self.state, &mut self.attempts, &mut self.error)
+    }
+}
+
+impl Outboxed for LocalRollCall {
+    const STORE: &'static str = ROLL_CALLS;
+    fn key(&self) -> String {
+        LocalRollCall::key(self.class_id, self.day)
+    }
+    fn updated_at_ms(&self) -> f64 {
+        self.updated_at_ms
+    }
+    fn state_mut(&mut self) -> (&mut LocalState, &mut u32, &mut Option<String>) {
+        (&mut self.state, &mut self.attempts, &mut self.error)
+    }
+}
+
 /// Records the result of one attempt; `false` stops the pass (signed out).
-async fn settle_plan(
+async fn settle<T: Outboxed>(
     store: &DeviceStore,
-    plan: LocalPlan,
+    item: T,
     result: Result<(), AppError>,
     outcome: &mut Outcome,
 ) -> Result<bool, AppError> {
-    let key = plan.id.to_string();
-    let mut current: LocalPlan = store.get(PLANS, &key).await?.unwrap_or(plan.clone());
+    let key = item.key();
+    let mut current: T = store.get(T::STORE, &key).await?.unwrap_or(item.clone());
+    let unchanged = current.updated_at_ms() == item.updated_at_ms();
+    let (state, attempts, error) = current.state_mut();
     let carry_on = match result {
-        Ok(()) if current.updated_at_ms == plan.updated_at_ms => {
-            current.state = LocalState::Synced;
-            current.error = None;
-            current.attempts = 0;
+        Ok(()) if unchanged => {
+            *state = LocalState::Synced;
+            *error = None;
+            *attempts = 0;
             true
         }
         // Changed while it was being sent: send the new version next pass.
         Ok(()) => {
-            current.state = LocalState::Pending;
+            *state = LocalState::Pending;
             true
         }
         Err(err) => {
-            let (state, carry_on) = classify(&err, current.attempts + 1, outcome);
-            current.state = state;
-            current.attempts += 1;
-            current.error = Some(err.to_string());
+            let (new_state, carry_on) = classify(&err, *attempts + 1, outcome);
+            *state = new_state;
+            *attempts += 1;
+            *error = Some(err.to_string());
             carry_on
         }
     };
-    store.put(PLANS, &key, &current).await?;
+    store.put(T::STORE, &key, &current).await?;
     Ok(carry_on)
 }
 
@@ -368,6 +434,10 @@ async fn refresh_cache(store: &DeviceStore) {
         (
             crate::quotas::page::QUOTA_KEY,
             crate::quotas::page::QUOTA_URL,
+        ),
+        (
+            crate::dropout::tasks_page::TASKS_KEY,
+            crate::dropout::tasks_page::TASKS_URL,
         ),
     ] {
         let _ = refresh_cached::<serde_json::Value>(store, key, url).await;

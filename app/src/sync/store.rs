@@ -21,8 +21,11 @@ pub const VISITS: &str = "visits";
 pub const PLANS: &str = "plans";
 pub const BLOBS: &str = "blobs";
 pub const CACHE: &str = "cache";
-const STORES: [&str; 4] = [VISITS, PLANS, BLOBS, CACHE];
-const VERSION: u32 = 1;
+/// Roll calls taken on the phone, waiting for the server.
+pub const ROLL_CALLS: &str = "roll_calls";
+const STORES: [&str; 5] = [VISITS, PLANS, BLOBS, CACHE, ROLL_CALLS];
+/// Raised when a store is added; the upgrade creates the missing ones.
+const VERSION: u32 = 2;
 
 #[derive(Clone)]
 pub struct DeviceStore {

@@ -525,6 +525,12 @@ mod browser {
                     let mut v = LocalVisit::new(Uuid::new_v4(), offset, now);
                     v.form.visited_at = local_datetime_value(chrono::Utc::now(), offset);
                     v.form.plan_id = device::query_param("plan").and_then(|p| p.parse().ok());
+                    // From an absence task: 缺勤 or 劝返.
+                    if let Some(reason) = device::query_param("reason")
+                        .filter(|r| crate::visits::VisitReason::from_code(r).is_some())
+                    {
+                        v.form.reason = reason;
+                    }
                     v
                 });
                 show_previews(status, &visit, previews).await;

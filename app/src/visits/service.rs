@@ -341,6 +341,7 @@ async fn create(
     }
     write_children(&txn, current, row, body, 1).await?;
     record(&txn, current, row, "visit.create", 1).await?;
+    crate::dropout::tasks::close_by_visit(&txn, row.id).await?;
     txn.commit().await?;
     Ok(Some(Saved {
         created: true,
@@ -384,6 +385,7 @@ async fn update(
         Ok(()) => {}
     }
     record(&txn, current, row, "visit.update", revision).await?;
+    crate::dropout::tasks::close_by_visit(&txn, row.id).await?;
     txn.commit().await?;
     Ok(Some(Saved {
         created: false,

@@ -1,15 +1,25 @@
 //! sea-orm entities, one file per table; the schema itself lives in the
 //! `migrations` crate.
 
+pub mod absence;
 pub mod attachment;
 pub mod audit_log;
 pub mod class;
 pub mod county;
+pub mod dropout_case;
 pub mod grade;
 pub mod guardian;
+pub mod ladder_rule;
+pub mod ladder_task;
+pub mod leave_request;
 pub mod login_failure;
+pub mod monthly_report;
+pub mod notification;
+pub mod persuasion_record;
 pub mod quota_rule;
+pub mod roll_call;
 pub mod school;
+pub mod school_calendar_day;
 pub mod semester;
 pub mod semester_class_size;
 pub mod session;

@@ -26,6 +26,8 @@ pub struct Model {
     /// See `crate::roster::StudentStatus::code`.
     pub status: String,
     pub status_since: Date,
+    /// Taught at home (送教上门) for disability.
+    pub home_teaching: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }
