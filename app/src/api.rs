@@ -196,6 +196,45 @@ pub fn created_or_ok(created: bool) -> axum::http::StatusCode {
     }
 }
 
+/// Reads a raw upload body of at most `limit` bytes; `what` names it in
+/// the 413 message (e.g. 文件, 扫描件). Past the limit the rest is still
+/// read and thrown away up to four times the limit, so the client gets to
+/// read our 413 instead of a reset connection; beyond that it is dropped.
+pub async fn read_body(
+    body: axum::body::Body,
+    limit: usize,
+    what: &str,
+) -> Result<Vec<u8>, AppError> {
+    use axum::body::HttpBody;
+    let mut body = body;
+    let mut buf = Vec::new();
+    let mut seen = 0usize;
+    while let Some(frame) =
+        std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await
+    {
+        let frame = frame.map_err(|_| AppError::BadRequest {
+            message: "请求体读取失败，请重试".into(),
+        })?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        seen = seen.saturating_add(data.len());
+        if seen > limit.saturating_mul(4) {
+            break;
+        }
+        if seen <= limit {
+            buf.extend_from_slice(&data);
+        }
+    }
+    if seen > limit {
+        Err(AppError::TooLarge {
+            message: format!("{what}过大（上限 {} MB）", limit / 1024 / 1024),
+        })
+    } else {
+        Ok(buf)
+    }
+}
+
 /// A workbook download; `ascii_name` for old clients, `name` (Chinese)
 /// for the rest (RFC 6266 `filename*`).
 pub fn xlsx_download(bytes: Vec<u8>, ascii_name: &str, name: &str) -> axum::response::Response {
@@ -344,4 +383,19 @@ async fn method_not_allowed() -> (axum::http::StatusCode, Json<serde_json::Value
             serde_json::json!({"error": "method_not_allowed", "message": "该接口不支持此请求方法"}),
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn bodies_over_the_limit_are_refused_after_draining() {
+        let body = |n| axum::body::Body::from(vec![1u8; n]);
+        assert_eq!(read_body(body(10), 10, "文件").await.unwrap().len(), 10);
+        let err = read_body(body(11), 10, "文件").await.unwrap_err();
+        assert_eq!(err.status(), 413);
+        let err = read_body(body(100), 10, "文件").await.unwrap_err();
+        assert_eq!(err.status(), 413, "beyond the drain limit too");
+    }
 }

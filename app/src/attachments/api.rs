@@ -1,9 +1,7 @@
 //! `PUT/GET /api/v1/attachments/{sha256}`: photos and signatures, sent by
 //! the phone before the visit that shows them.
 
-use std::pin::Pin;
-
-use axum::body::{Body, Bytes, HttpBody};
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -13,44 +11,6 @@ use crate::api::{ApiPath, ErrorBody, created_or_ok};
 use crate::auth::current_user::CurrentUser;
 use crate::error::AppError;
 use crate::state::AppState;
-
-/// Past the limit the rest of the body is still read (and thrown away) up
-/// to this much, so the client gets to read our 413 instead of a reset
-/// connection; beyond it the connection is dropped.
-const MAX_DRAINED_BYTES: usize = 4 * MAX_ATTACHMENT_BYTES;
-
-fn too_large() -> AppError {
-    AppError::TooLarge {
-        message: format!("文件过大（上限 {} MB）", MAX_ATTACHMENT_BYTES / 1024 / 1024),
-    }
-}
-
-/// Read at most `limit` bytes of the body.
-async fn read_body(body: Body, limit: usize) -> Result<Bytes, AppError> {
-    let mut body = body;
-    let mut buf = Vec::new();
-    let mut seen = 0usize;
-    while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
-        let frame = frame.map_err(|_| AppError::BadRequest {
-            message: "请求体读取失败，请重试".into(),
-        })?;
-        let Ok(data) = frame.into_data() else {
-            continue;
-        };
-        seen = seen.saturating_add(data.len());
-        if seen > MAX_DRAINED_BYTES {
-            break;
-        }
-        if seen <= limit {
-            buf.extend_from_slice(&data);
-        }
-    }
-    if seen > limit {
-        Err(too_large())
-    } else {
-        Ok(Bytes::from(buf))
-    }
-}
 
 /// Upload a photo (JPEG) or signature (PNG) as the raw request body, at the
 /// SHA-256 of its bytes. It is re-encoded (upright, at most 1600 px, no
@@ -76,7 +36,7 @@ pub async fn put_attachment(
 ) -> Result<(StatusCode, axum::Json<AttachmentSaved>), AppError> {
     // The path is checked before the body is read.
     service::parse_sha(&sha)?;
-    let bytes = read_body(body, MAX_ATTACHMENT_BYTES).await?;
+    let bytes = Bytes::from(crate::api::read_body(body, MAX_ATTACHMENT_BYTES, "文件").await?);
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
@@ -132,17 +92,4 @@ pub async fn get_thumbnail(
 ) -> Result<Response, AppError> {
     let (content_type, bytes) = service::get(&state, &current, &sha, true).await?;
     Ok(image_response(content_type, bytes))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn bodies_over_the_limit_are_refused_after_draining() {
-        let ok = read_body(Body::from(vec![1u8; 10]), 10).await.unwrap();
-        assert_eq!(ok.len(), 10);
-        let err = read_body(Body::from(vec![1u8; 11]), 10).await.unwrap_err();
-        assert_eq!(err.status(), 413);
-    }
 }

@@ -422,7 +422,10 @@ async fn this_week_counts(
 }
 
 /// The officer's area: their county's name, else their town's.
-async fn area_name(db: &impl ConnectionTrait, current: &CurrentUser) -> Result<String, AppError> {
+pub async fn area_name(
+    db: &impl ConnectionTrait,
+    current: &CurrentUser,
+) -> Result<String, AppError> {
     for r in &current.roles {
         if let Some(id) = r.county_id.filter(|_| r.role == Role::CountyOfficer.code())
             && let Some(c) = county::Entity::find_by_id(id).one(db).await?

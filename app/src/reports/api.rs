@@ -1,9 +1,7 @@
 //! `/api/v1/reports/…`: the monthly 辍学学生情况统计表 of a school and of an
 //! area, their Excel files, and the signed and stamped scan.
 
-use std::pin::Pin;
-
-use axum::body::{Body, HttpBody};
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -143,43 +141,6 @@ pub async fn export_area(
     ))
 }
 
-/// Past the limit the rest of the body is still read (and thrown away) up
-/// to this much, so the client gets our 413 rather than a reset connection.
-const MAX_DRAINED_BYTES: usize = 4 * MAX_SCAN_BYTES;
-
-fn too_large() -> AppError {
-    AppError::TooLarge {
-        message: format!("扫描件过大（上限 {} MB）", MAX_SCAN_BYTES / 1024 / 1024),
-    }
-}
-
-/// Read at most `limit` bytes of the body.
-async fn read_body(body: Body, limit: usize) -> Result<Vec<u8>, AppError> {
-    let mut body = body;
-    let mut buf = Vec::new();
-    let mut seen = 0usize;
-    while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
-        let frame = frame.map_err(|_| AppError::BadRequest {
-            message: "请求体读取失败，请重试".into(),
-        })?;
-        let Ok(data) = frame.into_data() else {
-            continue;
-        };
-        seen = seen.saturating_add(data.len());
-        if seen > MAX_DRAINED_BYTES {
-            break;
-        }
-        if seen <= limit {
-            buf.extend_from_slice(&data);
-        }
-    }
-    if seen > limit {
-        Err(too_large())
-    } else {
-        Ok(buf)
-    }
-}
-
 /// The declared type, checked against the file's first bytes.
 fn check_scan(content_type: Option<&str>, bytes: &[u8]) -> Result<ScanType, AppError> {
     let declared = content_type
@@ -237,7 +198,7 @@ pub async fn put_scan(
     if content_type.and_then(ScanType::from_content_type).is_none() {
         return Err(unsupported());
     }
-    let bytes = read_body(body, MAX_SCAN_BYTES).await?;
+    let bytes = crate::api::read_body(body, MAX_SCAN_BYTES, "扫描件").await?;
     let kind = check_scan(content_type, &bytes)?;
     let (created, saved) =
         service::submit_scan(&state, &current, school_id, month, kind, bytes).await?;
@@ -319,24 +280,6 @@ mod tests {
                 .unwrap_err()
                 .status(),
             415
-        );
-    }
-
-    #[tokio::test]
-    async fn bodies_over_the_limit_are_refused() {
-        assert_eq!(
-            read_body(Body::from(vec![1u8; 10]), 10)
-                .await
-                .unwrap()
-                .len(),
-            10
-        );
-        assert_eq!(
-            read_body(Body::from(vec![1u8; 11]), 10)
-                .await
-                .unwrap_err()
-                .status(),
-            413
         );
     }
 }

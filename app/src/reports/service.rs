@@ -485,7 +485,7 @@ pub async fn area_report(
         .collect();
     let (stages, total) = rows_of(&area_stages, &area);
     Ok(AreaMonthReport {
-        area_name: area_name(db, current).await?,
+        area_name: crate::quotas::dashboard::area_name(db, current).await?,
         month: month.code(),
         month_label: month.label(),
         as_of: month.last_day(),
@@ -497,25 +497,6 @@ pub async fn area_report(
         total,
         export_url: format!("/api/v1/reports/area/export?month={}", month.code()),
     })
-}
-
-/// The officer's area: their county's name, else their town's.
-async fn area_name(db: &impl ConnectionTrait, current: &CurrentUser) -> Result<String, AppError> {
-    for r in &current.roles {
-        if let Some(id) = r.county_id.filter(|_| r.role == Role::CountyOfficer.code())
-            && let Some(c) = county::Entity::find_by_id(id).one(db).await?
-        {
-            return Ok(c.name);
-        }
-    }
-    for r in &current.roles {
-        if let Some(id) = r.town_id.filter(|_| r.role == Role::TownOfficer.code())
-            && let Some(t) = town::Entity::find_by_id(id).one(db).await?
-        {
-            return Ok(t.name);
-        }
-    }
-    Ok(String::new())
 }
 
 /// Where a scan is stored: a hash of its bytes, separated from the
