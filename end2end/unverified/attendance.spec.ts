@@ -1,3 +1,5 @@
+// NOT YET RUN: written in session 4 without time for a release build; move back to
+// tests/ once it has passed in headless Chromium (issue 7).
 import { expect, test } from '@playwright/test';
 import { login, waitUntilOfflineReady } from '../fixtures/app';
 
