@@ -82,7 +82,7 @@ fn number(sheet: &Range<Data>, row: u32, col: u32) -> f64 {
 /// The month before this one (Beijing time): complete, and its report
 /// overdue unless submitted.
 fn last_month() -> Month {
-    let today = app::reports::service::today();
+    let today = app::semesters::service::today();
     Month::of(Month::of(today).first_day() - Days::new(1))
 }
 
@@ -623,7 +623,7 @@ async fn each_person_sees_their_own_school_or_area(backend: Backend) {
     }
 
     // Months that are not YYYY-MM, or have not begun: 422 in Chinese.
-    let next = Month::of(app::reports::service::today()).next().code();
+    let next = Month::of(app::semesters::service::today()).next().code();
     for bad in ["2026-13", "abc", "2026-1", "2026-11-01", next.as_str()] {
         for path in [
             format!("/api/v1/reports/monthly?month={bad}"),
@@ -679,7 +679,7 @@ async fn the_signed_scan_is_submitted_and_can_be_replaced(backend: Backend) {
     let db = TestDb::new(backend).await;
     let srv = TestServer::start(&db).await;
     let s1 = demo_school(&db.url, "第一小学").await.id;
-    let m = Month::of(app::reports::service::today());
+    let m = Month::of(app::semesters::service::today());
     let query = format!("?month={m}&school_id={s1}");
     let principal = client_for(&srv, "principal").await;
     let (_, before) = get(&srv, &principal, &format!("/api/v1/reports/monthly{query}")).await;

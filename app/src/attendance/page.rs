@@ -140,6 +140,7 @@ fn RollSheet(
     let running = RwSignal::new(Vec::<(i32, u32)>::new());
     let local = RwSignal::new(None::<LocalRollCall>);
     let message = RwSignal::new(None::<String>);
+    let heading = format!("{} · {class_name}", day.format("%-m月%-d日"));
 
     #[cfg(feature = "hydrate")]
     {
@@ -235,7 +236,7 @@ fn RollSheet(
     let count = move || absent.get().len();
     view! {
         <section class="card roll-sheet" data-testid="roll-sheet">
-            <h2>{format!("{} · {}", day.format("%-m月%-d日"), students.first().map(|s| s.class_name.clone()).unwrap_or_default())}</h2>
+            <h2>{heading}</h2>
             <p class="roll-state" data-testid="roll-state">{move || match local.get() {
                 None => "尚未点名".to_owned(),
                 Some(l) if l.state == LocalState::Synced => "已提交".to_owned(),

@@ -11,6 +11,8 @@ pub mod access;
 #[cfg(feature = "ssr")]
 pub mod api;
 #[cfg(feature = "ssr")]
+pub mod area;
+#[cfg(feature = "ssr")]
 pub mod current_user;
 #[cfg(feature = "ssr")]
 pub mod password;

@@ -144,19 +144,19 @@ pub async fn students_with_open_tasks(
     db: &impl ConnectionTrait,
     class_id: i32,
 ) -> Result<Vec<i32>, AppError> {
-    let ids: Vec<i32> = ladder_task::Entity::find()
+    let pupils: Vec<i32> = student::Entity::find()
         .select_only()
-        .column(ladder_task::Column::StudentId)
-        .distinct()
-        .filter(ladder_task::Column::Status.eq(TaskStatus::Open.code()))
+        .column(student::Column::Id)
+        .filter(student::Column::ClassId.eq(class_id))
         .into_tuple()
         .all(db)
         .await?;
-    Ok(student::Entity::find()
+    Ok(ladder_task::Entity::find()
         .select_only()
-        .column(student::Column::Id)
-        .filter(student::Column::Id.is_in(ids))
-        .filter(student::Column::ClassId.eq(class_id))
+        .column(ladder_task::Column::StudentId)
+        .distinct()
+        .filter(ladder_task::Column::StudentId.is_in(pupils))
+        .filter(ladder_task::Column::Status.eq(TaskStatus::Open.code()))
         .into_tuple()
         .all(db)
         .await?)
@@ -301,13 +301,12 @@ async fn reconcile_student(
         };
         close_tasks(db, &ended, TaskStatus::Cancelled, &why, None).await?;
     }
-    if run.is_none() {
+    let Some(run) = run else {
         if let Some(day) = latest.filter(|d| !att.absent.contains(d)) {
             back_at_school(db, s, day).await?;
         }
         return Ok(());
-    }
-    let Some(run) = run else { return Ok(()) };
+    };
     let sc = school::Entity::find_by_id(s.school_id)
         .one(db)
         .await?
@@ -566,10 +565,7 @@ pub async fn close_by_visit(
         )
         .all(db)
         .await?;
-    let head_on_visit = open
-        .iter()
-        .any(|t| t.kind == TaskKind::ContactVisit.code() && people.contains(&t.assignee_id))
-        || is_head_teacher_on(db, v.student_id, &people).await?;
+    let head_on_visit = is_head_teacher_on(db, v.student_id, &people).await?;
     let joint = people.len() >= 2 && head_on_visit;
     let ids: Vec<i32> = open
         .iter()

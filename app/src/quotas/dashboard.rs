@@ -11,7 +11,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 
 use crate::auth::Role;
 use crate::auth::current_user::CurrentUser;
-use crate::db::entities::{county, school, semester, student, town, user, user_role, visit};
+use crate::db::entities::{school, semester, student, user, user_role, visit};
 use crate::error::AppError;
 use crate::quotas::rules::{self, PaceStatus, Tally};
 use crate::quotas::service::{
@@ -306,31 +306,16 @@ pub async fn area_dashboard(
     db: &impl ConnectionTrait,
     current: &CurrentUser,
 ) -> Result<AreaDashboard, AppError> {
-    let school_ids: Vec<i32> = current.access.overseen_schools.iter().copied().collect();
-    if school_ids.is_empty() {
-        return Err(AppError::Forbidden);
-    }
-    let schools = school::Entity::find()
-        .filter(school::Column::Id.is_in(school_ids.iter().copied()))
-        .order_by_asc(school::Column::TownId)
-        .order_by_asc(school::Column::Name)
-        .all(db)
-        .await?;
-    let towns: HashMap<i32, String> = town::Entity::find()
-        .filter(town::Column::Id.is_in(schools.iter().map(|s| s.town_id)))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|t| (t.id, t.name))
-        .collect();
+    let area = crate::auth::area::area_of(db, current).await?;
+    let school_ids = area.school_ids();
     let staff = staff_of(db, &school_ids).await?;
     let today = today();
     let this_week = week_of(today);
 
     // Schools sharing a semester are counted together.
-    let mut semesters = semesters_on(db, &schools, today).await?;
+    let mut semesters = semesters_on(db, &area.schools, today).await?;
     let mut groups: BTreeMap<i32, (semester::Model, Vec<&school::Model>)> = BTreeMap::new();
-    for s in &schools {
+    for s in &area.schools {
         if let Some(sem) = semesters.remove(&s.id) {
             groups
                 .entry(sem.id)
@@ -366,7 +351,7 @@ pub async fn area_dashboard(
             rows.push(SchoolProgress {
                 school_id: school.id,
                 school_name: school.name.clone(),
-                town_name: towns.get(&school.town_id).cloned().unwrap_or_default(),
+                town_name: area.town_name(school),
                 semester_name: semester.name.clone(),
                 teachers: progress.len() as u32,
                 required,
@@ -385,7 +370,7 @@ pub async fn area_dashboard(
     let required = rows.iter().map(|r| r.required).sum();
     let completed = rows.iter().map(|r| r.completed).sum();
     Ok(AreaDashboard {
-        area_name: area_name(db, current).await?,
+        area_name: area.name.clone(),
         required,
         completed,
         completion_percent: percent(completed, required),
@@ -419,28 +404,6 @@ async fn this_week_counts(
         .into_iter()
         .map(|(id, n)| (id, u32::try_from(n).unwrap_or(0)))
         .collect())
-}
-
-/// The officer's area: their county's name, else their town's.
-pub async fn area_name(
-    db: &impl ConnectionTrait,
-    current: &CurrentUser,
-) -> Result<String, AppError> {
-    for r in &current.roles {
-        if let Some(id) = r.county_id.filter(|_| r.role == Role::CountyOfficer.code())
-            && let Some(c) = county::Entity::find_by_id(id).one(db).await?
-        {
-            return Ok(c.name);
-        }
-    }
-    for r in &current.roles {
-        if let Some(id) = r.town_id.filter(|_| r.role == Role::TownOfficer.code())
-            && let Some(t) = town::Entity::find_by_id(id).one(db).await?
-        {
-            return Ok(t.name);
-        }
-    }
-    Ok(String::new())
 }
 
 #[cfg(test)]

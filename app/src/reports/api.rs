@@ -191,7 +191,7 @@ pub async fn put_scan(
 ) -> Result<(StatusCode, Json<Submission>), AppError> {
     // Who, when and what type are checked before the body is read.
     let school_id = service::submitting_school(&current, q.school_id)?;
-    let month = service::requested_month(q.month.as_deref(), service::today())?;
+    let month = service::requested_month(q.month.as_deref(), crate::semesters::service::today())?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());

@@ -81,6 +81,27 @@ fn finish(build: impl FnOnce(&mut Workbook) -> Result<(), XlsxError>) -> Result<
         .map_err(|e| AppError::internal("xlsx export failed", e))
 }
 
+/// A new A4 landscape sheet: the title across the top, a line under it
+/// and the header row.
+fn titled_sheet<'a>(
+    book: &'a mut Workbook,
+    name: &str,
+    headers: &[&str],
+    title: &str,
+    subtitle: &str,
+    f: &Formats,
+) -> Result<&'a mut Worksheet, XlsxError> {
+    let last_col = (headers.len() - 1) as u16;
+    let sheet = book.add_worksheet().set_name(name)?;
+    sheet.set_landscape();
+    sheet.set_paper_size(9); // A4
+    sheet.merge_range(0, 0, 0, last_col, title, &f.title)?;
+    sheet.set_row_height(0, 28)?;
+    sheet.merge_range(1, 0, 1, last_col, subtitle, &Format::new())?;
+    header_row(sheet, HEADER_ROW, headers, f)?;
+    Ok(sheet)
+}
+
 fn header_row(
     sheet: &mut Worksheet,
     row: u32,
@@ -140,32 +161,19 @@ pub fn school_workbook(r: &SchoolMonthReport) -> Result<Vec<u8>, AppError> {
     finish(|book| {
         let f = Formats::new();
         let last_col = (STAGE_HEADERS.len() - 1) as u16;
-        let sheet = book.add_worksheet().set_name("辍学学生情况统计表")?;
-        sheet.set_landscape();
-        sheet.set_paper_size(9); // A4
-        sheet.merge_range(
-            0,
-            0,
-            0,
-            last_col,
+        let sheet = titled_sheet(
+            book,
+            "辍学学生情况统计表",
+            &STAGE_HEADERS,
             &format!("{}义务教育学校辍学学生情况统计表", r.county_name),
-            &f.title,
-        )?;
-        sheet.set_row_height(0, 28)?;
-        sheet.merge_range(
-            1,
-            0,
-            1,
-            last_col,
             &format!(
                 "学校：{}　　统计月份：{}　　统计截至：{}",
                 r.school_name,
                 r.month_label,
                 r.as_of.format("%Y年%m月%d日")
             ),
-            &Format::new(),
+            &f,
         )?;
-        header_row(sheet, HEADER_ROW, &STAGE_HEADERS, &f)?;
         sheet.set_column_width(0, 10)?;
         for col in 1..=last_col {
             sheet.set_column_width(col, 12)?;
@@ -188,31 +196,19 @@ pub fn school_workbook(r: &SchoolMonthReport) -> Result<Vec<u8>, AppError> {
         row += 2;
         sheet.merge_range(row, 0, row, last_col, FOOTER, &Format::new())?;
 
-        let sheet = book.add_worksheet().set_name("辍学学生名单")?;
-        sheet.set_landscape();
-        sheet.set_paper_size(9);
         let last_col = (LIST_HEADERS.len() - 1) as u16;
-        sheet.merge_range(
-            0,
-            0,
-            0,
-            last_col,
+        let sheet = titled_sheet(
+            book,
+            "辍学学生名单",
+            &LIST_HEADERS,
             &format!("{}辍学学生名单", r.school_name),
-            &f.title,
-        )?;
-        sheet.merge_range(
-            1,
-            0,
-            1,
-            last_col,
             &format!(
                 "统计月份：{}（本月曾为疑似辍学、辍学、劝返中或本月复学的学生，状态截至 {}）",
                 r.month_label,
                 r.as_of.format("%Y年%m月%d日")
             ),
-            &Format::new(),
+            &f,
         )?;
-        header_row(sheet, HEADER_ROW, &LIST_HEADERS, &f)?;
         let widths = [6, 10, 6, 24, 14, 10, 13, 30, 9, 13, 30];
         for (col, w) in widths.into_iter().enumerate() {
             sheet.set_column_width(col as u16, w)?;
@@ -273,23 +269,11 @@ pub fn area_workbook(r: &AreaMonthReport) -> Result<Vec<u8>, AppError> {
     finish(|book| {
         let f = Formats::new();
         let last_col = (AREA_HEADERS.len() - 1) as u16;
-        let sheet = book.add_worksheet().set_name("各校辍学学生情况")?;
-        sheet.set_landscape();
-        sheet.set_paper_size(9);
-        sheet.merge_range(
-            0,
-            0,
-            0,
-            last_col,
+        let sheet = titled_sheet(
+            book,
+            "各校辍学学生情况",
+            &AREA_HEADERS,
             &format!("{}义务教育学校辍学学生情况汇总表", r.area_name),
-            &f.title,
-        )?;
-        sheet.set_row_height(0, 28)?;
-        sheet.merge_range(
-            1,
-            0,
-            1,
-            last_col,
             &format!(
                 "统计月份：{}　　报送截止：{}　　已报送 {} 所，逾期未报送 {} 所，共 {} 所",
                 r.month_label,
@@ -298,9 +282,8 @@ pub fn area_workbook(r: &AreaMonthReport) -> Result<Vec<u8>, AppError> {
                 r.overdue_count,
                 r.schools.len()
             ),
-            &Format::new(),
+            &f,
         )?;
-        header_row(sheet, HEADER_ROW, &AREA_HEADERS, &f)?;
         sheet.set_column_width(0, 26)?;
         for col in 1..=last_col {
             sheet.set_column_width(col, 11)?;

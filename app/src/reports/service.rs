@@ -28,12 +28,8 @@ use crate::db::is_unique_violation;
 use crate::error::AppError;
 use crate::notifications::service::{Notice, notify};
 use crate::roster::{Gender, StudentStatus};
+use crate::semesters::service::today;
 use crate::state::AppState;
-
-/// Today in Beijing time (the schools' dates).
-pub fn today() -> NaiveDate {
-    crate::semesters::service::today()
-}
 
 /// The month asked for (this month when absent), refusing months that
 /// have not begun.
@@ -435,36 +431,23 @@ pub async fn area_report(
     month: Option<&str>,
 ) -> Result<AreaMonthReport, AppError> {
     let today = today();
-    let school_ids: Vec<i32> = current.access.overseen_schools.iter().copied().collect();
-    if school_ids.is_empty() {
-        return Err(AppError::Forbidden);
-    }
+    let area = crate::auth::area::area_of(db, current).await?;
+    let school_ids = area.school_ids();
     let month = requested_month(month, today)?;
-    let schools = school::Entity::find()
-        .filter(school::Column::Id.is_in(school_ids.iter().copied()))
-        .order_by_asc(school::Column::TownId)
-        .order_by_asc(school::Column::Name)
-        .all(db)
-        .await?;
-    let towns: HashMap<i32, String> = town::Entity::find()
-        .filter(town::Column::Id.is_in(schools.iter().map(|s| s.town_id)))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|t| (t.id, t.name))
-        .collect();
-    let computed = compute(db, &schools, month, false).await?;
+    let computed = compute(db, &area.schools, month, false).await?;
     let mut submitted = submissions(db, &school_ids, month).await?;
-    let mut area: BTreeMap<Stage, Tally> = BTreeMap::new();
+    let mut area_tally: BTreeMap<Stage, Tally> = BTreeMap::new();
     let mut area_stages = BTreeSet::new();
     let empty = BTreeMap::new();
-    let rows: Vec<AreaSchoolRow> = schools
+    let rows: Vec<AreaSchoolRow> = area
+        .schools
         .iter()
         .map(|s| {
             let tallies = computed.tallies.get(&s.id).unwrap_or(&empty);
             let stages = stages_of(s, Some(tallies));
             for stage in &stages {
-                *area.entry(*stage).or_default() += tallies.get(stage).copied().unwrap_or_default();
+                *area_tally.entry(*stage).or_default() +=
+                    tallies.get(stage).copied().unwrap_or_default();
             }
             area_stages.extend(stages.iter().copied());
             let (stage_rows, total) = rows_of(&stages, tallies);
@@ -472,7 +455,7 @@ pub async fn area_report(
             AreaSchoolRow {
                 school_id: s.id,
                 school_name: s.name.clone(),
-                town_name: towns.get(&s.town_id).cloned().unwrap_or_default(),
+                town_name: area.town_name(s),
                 meets_targets: stage_rows.iter().all(|r| r.meets_target != Some(false)),
                 stages: stage_rows,
                 total,
@@ -483,9 +466,9 @@ pub async fn area_report(
             }
         })
         .collect();
-    let (stages, total) = rows_of(&area_stages, &area);
+    let (stages, total) = rows_of(&area_stages, &area_tally);
     Ok(AreaMonthReport {
-        area_name: crate::quotas::dashboard::area_name(db, current).await?,
+        area_name: area.name.clone(),
         month: month.code(),
         month_label: month.label(),
         as_of: month.last_day(),
