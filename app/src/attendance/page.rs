@@ -13,7 +13,7 @@ use crate::auth::pages::Authenticated;
 use crate::auth::{Me, Role};
 use crate::layout::{ErrorNotice, Loading};
 use crate::remote::remote_json;
-use crate::roster::{StudentStatus, StudentSummary};
+use crate::roster::StudentSummary;
 use crate::visits::local::LocalState;
 
 #[component]
@@ -24,13 +24,6 @@ pub fn AttendancePage() -> impl IntoView {
 /// Today in China, on the phone.
 fn today() -> NaiveDate {
     crate::visits::model::china_time(chrono::Utc::now()).date_naive()
-}
-
-fn on_roll(s: &StudentSummary) -> bool {
-    !matches!(
-        s.status,
-        StudentStatus::TransferredOut | StudentStatus::Suspended | StudentStatus::Closed
-    )
 }
 
 fn attendance(me: Me) -> impl IntoView {
@@ -114,7 +107,7 @@ fn attendance(me: Me) -> impl IntoView {
                     {let list = list.clone(); move || class_id.get().map(|cid| {
                         let students: Vec<StudentSummary> = list
                             .iter()
-                            .filter(|s| s.class_id == cid && on_roll(s))
+                            .filter(|s| s.class_id == cid && s.status.is_on_roll())
                             .cloned()
                             .collect();
                         let class_name = students.first().map(|s| s.class_name.clone()).unwrap_or_default();
@@ -280,7 +273,7 @@ fn LeaveSection(class_id: i32, students: Vec<StudentSummary>) -> impl IntoView {
     let data = remote_json::<Vec<LeaveView>>(|| "/api/v1/leave".to_owned());
     let students: Vec<StudentSummary> = students
         .into_iter()
-        .filter(|s| s.class_id == class_id && on_roll(s))
+        .filter(|s| s.class_id == class_id && s.status.is_on_roll())
         .collect();
     let student = RwSignal::new(students.first().map(|s| s.id));
     let kind = RwSignal::new(LeaveKind::Sick);

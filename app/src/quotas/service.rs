@@ -24,14 +24,17 @@ use crate::roster::StudentStatus;
 use crate::semesters::service::{semester_of_school, today};
 use crate::visits::VisitMode;
 
-/// Students on a class's roll: everyone not transferred out, suspended or
-/// taken off the books (dropouts still count: they are the ones to visit).
+/// Students on a class's roll (`StudentStatus::is_on_roll`) as a query
+/// condition.
 pub fn on_roll() -> sea_orm::Condition {
-    sea_orm::Condition::all().add(student::Column::Status.is_not_in([
-        StudentStatus::TransferredOut.code(),
-        StudentStatus::Suspended.code(),
-        StudentStatus::Closed.code(),
-    ]))
+    sea_orm::Condition::all().add(
+        student::Column::Status.is_not_in(
+            StudentStatus::ALL
+                .into_iter()
+                .filter(|s| !s.is_on_roll())
+                .map(StudentStatus::code),
+        ),
+    )
 }
 
 /// `GET /api/v1/quota`: the caller's task in their school's semester.

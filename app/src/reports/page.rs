@@ -19,9 +19,9 @@ pub fn ReportsPage() -> impl IntoView {
     view! { <Authenticated view=reports/> }
 }
 
-/// This month in Beijing time (UTC+8, no daylight saving), `YYYY-MM`.
+/// This month in Beijing time, `YYYY-MM`.
 fn this_month() -> String {
-    (chrono::Utc::now() + chrono::Duration::hours(8))
+    crate::visits::model::china_time(chrono::Utc::now())
         .format("%Y-%m")
         .to_string()
 }

@@ -24,16 +24,6 @@ pub fn status_at(history: &[Change], day: NaiveDate) -> Option<usize> {
     history.iter().rposition(|c| c.date <= day)
 }
 
-/// On the roll (在籍): everyone registered except those transferred out,
-/// suspended (休学) or taken off the ledgers (销号). Dropouts stay on the
-/// roll: they are the numerator of the dropout rate.
-pub fn on_roll(status: StudentStatus) -> bool {
-    !matches!(
-        status,
-        StudentStatus::TransferredOut | StudentStatus::Suspended | StudentStatus::Closed
-    )
-}
-
 /// Counted as a dropout at the month's end: 辍学 and 劝返中.
 pub fn counts_as_dropout(status: StudentStatus) -> bool {
     matches!(status, StudentStatus::Dropout | StudentStatus::Persuading)
@@ -78,7 +68,7 @@ pub fn month_facts(history: &[Change], first: NaiveDate, last: NaiveDate) -> Mon
     let held_worrying = at_start.iter().chain(in_month.iter()).any(worrying);
     MonthFacts {
         at_end,
-        on_roll: end_status.is_some_and(on_roll),
+        on_roll: end_status.is_some_and(StudentStatus::is_on_roll),
         new_suspected: became(StudentStatus::SuspectedDropout),
         new_dropout: became(StudentStatus::Dropout),
         returned: became(StudentStatus::Returned),

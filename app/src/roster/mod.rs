@@ -85,6 +85,17 @@ impl StudentStatus {
         )
     }
 
+    /// On the class's roll (在籍): everyone except those transferred out,
+    /// suspended (休学) or taken off the books (销号). Dropouts stay on
+    /// the roll: they are the ones to visit, and the dropout rate counts
+    /// them.
+    pub fn is_on_roll(self) -> bool {
+        !matches!(
+            self,
+            StudentStatus::TransferredOut | StudentStatus::Suspended | StudentStatus::Closed
+        )
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             StudentStatus::InSchool => "在校",
