@@ -107,8 +107,10 @@ self.addEventListener('activate', (event) => {
       const requests = await pages.keys();
       await Promise.all(
         requests.map(async (request) => {
+          // No response: a page is being stored right now (the app asks
+          // for its offline pages while this worker activates); keep it.
           const response = await pages.match(request);
-          if (!response || response.headers.get(BUILD_HEADER) !== BUILD) {
+          if (response && response.headers.get(BUILD_HEADER) !== BUILD) {
             await pages.delete(request);
           }
         }),
