@@ -113,8 +113,8 @@ fn TaskCards(tasks: Vec<TaskView>, testid: &'static str, empty: &'static str) ->
                             {format!(" · 负责人 {}", t.assignee)}
                             {(!t.closed_note.is_empty()).then(|| format!(" · {}（{}）", t.closed_note, t.status.label()))}
                         </div>
-                        {visit.map(|href| view! { <a class="button small" href=href>"记录家访"</a> })}
-                        {record.filter(|_| t.status == super::TaskStatus::Open).map(|href| view! { <a class="button small secondary" href=href>"去台账处理"</a> })}
+                        {visit.map(|href| view! { <a class="button-link" href=href>"记录家访"</a> })}
+                        {record.filter(|_| t.status == super::TaskStatus::Open).map(|href| view! { <a class="button-link" href=href>"去台账处理"</a> })}
                     </li>
                 }
             }).collect_view()}

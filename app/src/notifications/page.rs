@@ -13,6 +13,21 @@ pub fn NotificationsPage() -> impl IntoView {
     view! { <Authenticated view=notifications/> }
 }
 
+/// Opening a notification marks it read (the page it links to loads
+/// meanwhile; a failure only leaves it unread).
+fn mark_one(id: i32) {
+    #[cfg(feature = "hydrate")]
+    leptos::task::spawn_local(async move {
+        let _ = crate::sync::http::post_json::<_, NotificationList>(
+            "/api/v1/notifications/read",
+            &super::MarkRead { ids: vec![id] },
+        )
+        .await;
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = id;
+}
+
 fn notifications(_me: Me) -> impl IntoView {
     let data = remote_json::<NotificationList>(|| "/api/v1/notifications".to_owned());
     let mark_all = move |_| {
@@ -39,15 +54,17 @@ fn notifications(_me: Me) -> impl IntoView {
                     <button type="button" class="small secondary" on:click=mark_all>"全部标为已读"</button>
                 </p>
                 <ul class="notice-list" data-testid="notification-list">
-                    {list.items.into_iter().map(|n| view! {
+                    {list.items.into_iter().map(|n| {
+                        let id = n.id;
+                        view! {
                         <li class:unread=!n.read>
-                            <a href=n.link.clone()>
+                            <a href=n.link.clone() on:click=move |_| mark_one(id)>
                                 <strong>{n.title.clone()}</strong>
                                 <span>{n.body.clone()}</span>
                                 <small>{crate::visits::model::china_time(n.created_at).format("%m-%d %H:%M").to_string()}</small>
                             </a>
                         </li>
-                    }).collect_view()}
+                    }}).collect_view()}
                 </ul>
             }.into_any(),
         }}
