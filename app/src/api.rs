@@ -272,6 +272,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(crate::attendance::api::Doc::openapi());
     doc.merge(crate::dropout::api::Doc::openapi());
     doc.merge(crate::reports::api::Doc::openapi());
+    doc.merge(crate::home_teaching::api::Doc::openapi());
     doc
 }
 
@@ -370,6 +371,7 @@ pub fn router() -> Router<AppState> {
         .merge(crate::notifications::api::routes())
         .merge(crate::attendance::api::routes())
         .merge(crate::dropout::api::routes())
+        .merge(crate::home_teaching::api::routes())
         .merge(crate::reports::api::routes())
         .route("/openapi.json", get(openapi_json))
         .fallback(not_found)

@@ -66,6 +66,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/students") view=StudentsPage/>
                 <Route path=path!("/students/import") view=ImportPage/>
                 <Route path=path!("/students/:id") view=StudentPage/>
+                <Route path=path!("/students/:id/case") view=crate::dropout::case_page::CasePage/>
                 <Route path=path!("/staff") view=StaffPage/>
                 <Route path=path!("/audit") view=AuditPage/>
                 <Route path=path!("/visits") view=VisitsPage/>
@@ -82,6 +83,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/absences") view=crate::dropout::tasks_page::AbsenceTasksPage/>
                 <Route path=path!("/notifications") view=crate::notifications::page::NotificationsPage/>
                 <Route path=path!("/ledgers") view=crate::dropout::ledgers_page::LedgersPage/>
+                <Route path=path!("/home-teaching") view=crate::home_teaching::page::HomeTeachingPage/>
                 <Route path=path!("/reports") view=crate::reports::page::ReportsPage/>
             </Routes>
         </Router>

@@ -14,6 +14,7 @@ pub mod auth;
 pub mod dropout;
 pub mod error;
 pub mod home;
+pub mod home_teaching;
 pub mod layout;
 pub mod notifications;
 pub mod quotas;

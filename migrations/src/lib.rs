@@ -9,6 +9,7 @@ mod m20261123_000002_accounts;
 pub(crate) mod m20261124_000003_visits;
 mod m20261125_000004_quotas;
 mod m20261126_000005_dropout;
+mod m20261127_000006_home_teaching;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000003_visits::Migration),
             Box::new(m20261125_000004_quotas::Migration),
             Box::new(m20261126_000005_dropout::Migration),
+            Box::new(m20261127_000006_home_teaching::Migration),
         ]
     }
 }

@@ -745,6 +745,7 @@ async fn generate(db: &DatabaseConnection) -> BenchResult<County> {
             flag_single_parent: Set(rng.gen_bool(0.06)),
             flag_other: Set(None),
             home_teaching: Set(false),
+            home_teaching_since: Set(None),
             status: Set(status.into()),
             status_since: Set(start),
             created_at: Set(now),

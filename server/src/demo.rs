@@ -644,6 +644,7 @@ pub async fn seed_visits(db: &DatabaseConnection) -> Result<usize, app::error::A
                     .expects_signature()
                     .then(|| "演示数据：签名见纸质记录表".to_owned()),
                 plan_id: None,
+                duration_minutes: None,
                 base_revision: None,
             };
             app::visits::service::put_visit(db, &current, sea_orm::prelude::Uuid::new_v4(), input)

@@ -187,6 +187,9 @@ async fn reminder_loop(db: DatabaseConnection) {
         if let Err(err) = app::reports::service::send_reminders(&db, today).await {
             tracing::warn!(error = %err, "monthly report reminders failed");
         }
+        if let Err(err) = app::home_teaching::service::remind_overdue(&db, today).await {
+            tracing::warn!(error = %err, "home-teaching reminders failed");
+        }
     }
 }
 

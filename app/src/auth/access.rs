@@ -175,6 +175,7 @@ mod tests {
             status: "in_school".into(),
             status_since: now.date_naive(),
             home_teaching: false,
+            home_teaching_since: None,
             created_at: now,
             updated_at: now,
         }

@@ -11,6 +11,8 @@ use crate::layout::{ErrorNotice, Loading};
 use crate::remote::remote_json;
 use crate::roster::{StudentStatus, StudentSummary};
 
+use super::special_groups::SpecialGroupLedger;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Ledger {
     InSchool,
@@ -82,6 +84,9 @@ fn ledgers(_me: Me) -> impl IntoView {
                     </nav>
                     {move || {
                         let l = chosen.get();
+                        if l == Ledger::Special {
+                            return view! { <SpecialLedger/> }.into_any();
+                        }
                         let rows: Vec<StudentSummary> = list.iter().filter(|s| l.holds(s)).cloned().collect();
                         if rows.is_empty() {
                             return view! { <p class="muted">"无"</p> }.into_any();
@@ -89,7 +94,8 @@ fn ledgers(_me: Me) -> impl IntoView {
                         view! {
                             <div class="table-wrap">
                                 <table class="data" data-testid="ledger-table">
-                                    <thead><tr><th>"姓名"</th><th>"班级"</th><th>"状态"</th><th>"特殊群体"</th></tr></thead>
+                                    <thead><tr><th>"姓名"</th><th>"班级"</th><th>"状态"</th><th>"特殊群体"</th>
+                                        {matches!(l, Ledger::Suspected | Ledger::Dropout).then(|| view! { <th>"一生一案"</th> })}</tr></thead>
                                     <tbody>
                                         {rows.into_iter().map(|s| view! {
                                             <tr>
@@ -97,6 +103,9 @@ fn ledgers(_me: Me) -> impl IntoView {
                                                 <td>{s.class_name.clone()}</td>
                                                 <td class:alert=s.status != StudentStatus::InSchool>{s.status.label()}</td>
                                                 <td>{s.special_groups.iter().map(|g| g.label()).collect::<Vec<_>>().join("、")}</td>
+                                                {matches!(l, Ledger::Suspected | Ledger::Dropout).then(|| view! {
+                                                    <td><a href=format!("/students/{}/case", s.id)>"方案与劝返记录"</a></td>
+                                                })}
                                             </tr>
                                         }).collect_view()}
                                     </tbody>
@@ -107,5 +116,44 @@ fn ledgers(_me: Me) -> impl IntoView {
                 }.into_any()
             }
         }}
+    }
+}
+
+/// The special-group ledger with this semester's visit coverage, not yet
+/// visited first.
+#[component]
+fn SpecialLedger() -> impl IntoView {
+    let data = remote_json::<SpecialGroupLedger>(|| "/api/v1/ledgers/special-groups".to_owned());
+    move || {
+        match data.value.get() {
+        None => view! { <Loading/> }.into_any(),
+        Some(Err(error)) => view! { <ErrorNotice error/> }.into_any(),
+        Some(Ok(ledger)) => view! {
+            <section class="card stats" data-testid="special-coverage">
+                {ledger.groups.iter().map(|g| view! {
+                    <div class:alert={g.visited < g.students}>
+                        <strong>{format!("{} / {}", g.visited, g.students)}</strong>
+                        <span>{format!("{} 本学期已家访", g.group.label())}</span>
+                    </div>
+                }).collect_view()}
+            </section>
+            <div class="table-wrap">
+                <table class="data" data-testid="ledger-table">
+                    <thead><tr><th>"姓名"</th><th>"班级"</th><th>"类别"</th><th>"本学期家访"</th><th>"最近家访"</th></tr></thead>
+                    <tbody>
+                        {ledger.students.into_iter().map(|s| view! {
+                            <tr>
+                                <td><a href=format!("/students/{}", s.student_id)>{s.name.clone()}</a></td>
+                                <td>{s.class_name.clone()}</td>
+                                <td>{s.groups.iter().map(|g| g.label()).collect::<Vec<_>>().join("、")}</td>
+                                <td class:alert={s.visits_this_semester == 0}>{if s.visits_this_semester == 0 { "未家访".to_owned() } else { format!("{} 次", s.visits_this_semester) }}</td>
+                                <td>{s.last_visit.map(|d| d.to_string()).unwrap_or_default()}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        }.into_any(),
+    }
     }
 }

@@ -7,12 +7,17 @@
 //! suspected-dropout ledger and the principal makes a plan; day 5 the
 //! 劝返情况记录表 is due and the town and county are told.
 
+pub mod case_page;
+pub mod cases;
 pub mod ladder;
 pub mod ledgers_page;
+pub mod special_groups;
 pub mod tasks_page;
 
 #[cfg(feature = "ssr")]
 pub mod api;
+#[cfg(feature = "ssr")]
+pub mod case_service;
 #[cfg(feature = "ssr")]
 pub mod tasks;
 
@@ -82,6 +87,10 @@ pub struct LadderRules {
     pub suspected_day: u32,
     /// Also the day the town and county are told.
     pub persuasion_day: u32,
+    /// 送教上门: a session is due this many days after the last one (the
+    /// policy: at least weekly).
+    #[serde(default = "LadderRules::weekly")]
+    pub home_teaching_every_days: u32,
 }
 
 impl Default for LadderRules {
@@ -91,11 +100,16 @@ impl Default for LadderRules {
             joint_visit_day: 2,
             suspected_day: 3,
             persuasion_day: 5,
+            home_teaching_every_days: Self::weekly(),
         }
     }
 }
 
 impl LadderRules {
+    fn weekly() -> u32 {
+        7
+    }
+
     pub fn day_of(&self, kind: TaskKind) -> u32 {
         match kind {
             TaskKind::ContactVisit => self.contact_day,
@@ -124,6 +138,12 @@ impl LadderRules {
             errors.push(FieldError::new(
                 "joint_visit_day",
                 "步骤须依次推后：联系家访 < 共同家访 < 疑似辍学 < 劝返记录",
+            ));
+        }
+        if !(1..=7).contains(&self.home_teaching_every_days) {
+            errors.push(FieldError::new(
+                "home_teaching_every_days",
+                "送教上门每周不少于 1 次：间隔须在 1–7 天之间",
             ));
         }
         if self.suspected_day > 3 {

@@ -99,7 +99,7 @@ fn TaskCards(tasks: Vec<TaskView>, testid: &'static str, empty: &'static str) ->
                     format!("/visits/new?student={}&reason=absence", t.student_id)
                 });
                 let record = (t.kind == TaskKind::PersuasionRecord || t.kind == TaskKind::ControlPlan)
-                    .then(|| format!("/ledgers?student={}", t.student_id));
+                    .then(|| format!("/students/{}/case", t.student_id));
                 view! {
                     <li class:overdue=t.overdue data-testid="absence-task">
                         <div class="task-head">
@@ -114,7 +114,9 @@ fn TaskCards(tasks: Vec<TaskView>, testid: &'static str, empty: &'static str) ->
                             {(!t.closed_note.is_empty()).then(|| format!(" · {}（{}）", t.closed_note, t.status.label()))}
                         </div>
                         {visit.map(|href| view! { <a class="button-link" href=href>"记录家访"</a> })}
-                        {record.filter(|_| t.status == super::TaskStatus::Open).map(|href| view! { <a class="button-link" href=href>"去台账处理"</a> })}
+                        {record.filter(|_| t.status == super::TaskStatus::Open).map(|href| view! {
+                            <a class="button-link" href=href>{if t.kind == TaskKind::ControlPlan { "制定一生一案" } else { "填写劝返记录" }}</a>
+                        })}
                     </li>
                 }
             }).collect_view()}

@@ -58,6 +58,7 @@ fn home(me: Me) -> impl IntoView {
                 <a href="/dashboard">"全校家访进度"</a>
                 <a href="/absences">"缺勤跟进任务"</a>
                 <a href="/attendance">"点名与请假"</a>
+                <a href="/home-teaching">"送教上门"</a>
                 <a href="/reviews">"家访记录抽查"</a>
                 <a href="/quota-rules">"家访计数规则"</a>
                 <a href="/semesters">"学期设置"</a>
@@ -70,6 +71,8 @@ fn home(me: Me) -> impl IntoView {
             <section class="card admin-links">
                 <h2>"辖区管理"</h2>
                 <a href="/dashboard/area">"各校家访完成情况"</a>
+                <a href="/reports">"辍学学生情况月报与辍学率"</a>
+                <a href="/home-teaching">"送教上门"</a>
                 <a href="/semesters">"学期设置"</a>
                 <a href="/audit">"审计日志"</a>
             </section>

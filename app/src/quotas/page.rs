@@ -38,6 +38,7 @@ fn tasks(me: Me) -> impl IntoView {
                 <h2>"控辍保学"</h2>
                 {(head || leader).then(|| view! { <a href="/attendance">"今日点名"</a> })}
                 <a href="/absences">"缺勤跟进任务"</a>
+                <a href="/home-teaching">"送教上门"</a>
                 <a href="/ledgers">"三本台账"</a>
             </section>
         })}

@@ -79,6 +79,12 @@ fn Record(
                 }).collect_view()}
             </ul>
         </section>
+        // Students who have left school at some point have (or need) a case file.
+        {(status != StudentStatus::InSchool || student.history.len() > 1).then(|| view! {
+            <p><a class="button-link" data-testid="case-link" href=format!("/students/{}/case", student.summary.id)>"一生一案 · 劝返记录"</a></p>
+        })}
+        {editable.then(|| view! { <HomeTeachingToggle id=student.summary.id enabled=student.home_teaching/> })}
+        {(!editable && student.home_teaching).then(|| view! { <p class="tag">"送教上门学生"</p> })}
         {editable.then(|| view! { <StatusForm id=student.summary.id from=status change/> })}
         <section class="card">
             <h2>"状态记录"</h2>
@@ -143,5 +149,45 @@ fn StatusForm(
                 <button type="submit" class="primary" disabled=move || change.pending().get()>"保存变更"</button>
             </form>
         </details>
+    }
+}
+
+/// 送教上门: put the student on the list (sessions are then due weekly) or
+/// take them off.
+#[component]
+fn HomeTeachingToggle(id: i32, enabled: bool) -> impl IntoView {
+    let on = RwSignal::new(enabled);
+    let problem = RwSignal::new(None::<String>);
+    let toggle = move |ev: leptos::ev::Event| {
+        let wanted = event_target_checked(&ev);
+        #[cfg(feature = "hydrate")]
+        leptos::task::spawn_local(async move {
+            let url = format!("/api/v1/students/{id}/home-teaching");
+            let body = crate::home_teaching::Enrolment { enabled: wanted };
+            match crate::sync::http::put_json::<_, crate::home_teaching::Enrolment>(&url, &body)
+                .await
+            {
+                Ok(saved) => {
+                    on.set(saved.enabled);
+                    problem.set(None);
+                }
+                Err(e) => {
+                    on.set(!wanted);
+                    problem.set(Some(e.to_string()));
+                }
+            }
+        });
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (id, wanted);
+    };
+    view! {
+        <section class="card">
+            <label class="choice">
+                <input type="checkbox" data-testid="home-teaching-toggle" prop:checked=move || on.get() on:change=toggle/>
+                "送教上门（因身体原因不能到校，每周送教不少于 1 次）"
+            </label>
+            {move || on.get().then(|| view! { <a href="/home-teaching">"查看送教安排"</a> })}
+            {move || problem.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
+        </section>
     }
 }

@@ -216,6 +216,9 @@ pub struct StudentDetail {
     /// Only for staff who visit the family.
     pub home_address: Option<String>,
     pub other_group_note: Option<String>,
+    /// Taught at home (送教上门) because the student cannot come to school.
+    #[serde(default)]
+    pub home_teaching: bool,
     pub status_since: NaiveDate,
     pub guardians: Vec<GuardianView>,
     pub history: Vec<StatusChange>,

@@ -107,6 +107,7 @@ pub async fn get_student(
             None
         },
         other_group_note: s.flag_other.clone(),
+        home_teaching: s.home_teaching,
         status_since: s.status_since,
         guardians,
         history,

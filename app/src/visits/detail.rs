@@ -135,6 +135,7 @@ fn VisitSheet(v: VisitView, me_id: i32) -> impl IntoView {
                     {row("家访时间", v.visited_at.format("%Y年%m月%d日 %H:%M").to_string())}
                     {row("家访方式", v.mode.label().to_owned())}
                     {row("家访原因", v.reason.label().to_owned())}
+                    {v.duration_minutes.map(|m| row("送教时长", format!("{m} 分钟")))}
                     {row("家访人员", visitors)}
                     {row("接待人", format!("{} {}", v.met_person, v.met_relation).trim().to_owned())}
                     {row("家庭情况", v.family_situation.clone())}

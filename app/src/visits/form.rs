@@ -150,6 +150,15 @@ fn VisitEditor(me: Me) -> impl IntoView {
                         {VisitReason::ALL.into_iter().map(|r| view! { <option value=r.code()>{r.label()}</option> }).collect_view()}
                     </select>
                 </label>
+                // 送教上门: the session's length (the summary holds what was taught).
+                <Show when=move || record.with(|r| r.as_ref().is_some_and(|r| r.form.reason == VisitReason::HomeTeaching.code()))>
+                    <label>"送教时长（分钟）"
+                        <input type="number" name="duration_minutes" inputmode="numeric" min="10" max="480" step="5"
+                            prop:value=text(|f| f.duration_minutes.clone())
+                            on:input=edit_form(|f, v| f.duration_minutes = v)/>
+                    </label>
+                    {field_error("duration_minutes")}
+                </Show>
 
                 <CoVisitors record loaded change/>
                 {field_error("co_visitor_ids")}
@@ -171,7 +180,7 @@ fn VisitEditor(me: Me) -> impl IntoView {
                     get=|f| f.home_behaviour.clone() set=|f, v| f.home_behaviour = v record errors change/>
                 <LongText label="向家长反馈的在校表现" name="school_performance" rows=3
                     get=|f| f.school_performance.clone() set=|f, v| f.school_performance = v record errors change/>
-                <LongText label="谈话要点（必填）" name="summary" rows=4 required=true
+                <LongText label="谈话要点 / 送教内容（必填）" name="summary" rows=4 required=true
                     get=|f| f.summary.clone() set=|f, v| f.summary = v record errors change/>
                 <LongText label="家长意见和要求" name="parent_opinion" rows=2
                     get=|f| f.parent_opinion.clone() set=|f, v| f.parent_opinion = v record errors change/>

@@ -262,6 +262,7 @@ mod tests {
             no_signature_reason: None,
             flagged: false,
             plan_id: None,
+            duration_minutes: None,
             semester_id: None,
             created_at: at.to_utc(),
             updated_at: at.to_utc(),

@@ -79,6 +79,8 @@ pub struct VisitForm {
     pub no_signature: bool,
     pub no_signature_reason: String,
     pub plan_id: Option<Uuid>,
+    /// 送教上门 only: minutes, as typed.
+    pub duration_minutes: String,
 }
 
 /// A photo or signature kept as a Blob in the `blobs` store under its SHA-256.
@@ -208,6 +210,11 @@ impl LocalVisit {
             no_signature_reason: (f.no_signature && !reason_text.is_empty())
                 .then(|| reason_text.to_owned()),
             plan_id: f.plan_id,
+            // An unreadable number is sent as missing, which the check
+            // reports with the field's own message.
+            duration_minutes: (reason == VisitReason::HomeTeaching)
+                .then(|| f.duration_minutes.trim().parse().ok())
+                .flatten(),
             base_revision: self.base_revision,
         })
     }
@@ -250,6 +257,10 @@ impl LocalVisit {
             no_signature: v.signature.is_none() && v.no_signature_reason.is_some(),
             no_signature_reason: v.no_signature_reason.clone().unwrap_or_default(),
             plan_id: v.plan_id,
+            duration_minutes: v
+                .duration_minutes
+                .map(|m| m.to_string())
+                .unwrap_or_default(),
         };
         local.photos = v.photos.iter().map(|sha| held(sha, "image/jpeg")).collect();
         local.signature = v.signature.as_deref().map(|sha| held(sha, "image/png"));
@@ -402,6 +413,7 @@ mod tests {
             no_signature_reason: None,
             flagged: false,
             plan_id: None,
+            duration_minutes: None,
             semester_id: Some(1),
             created_at: at,
             updated_at: at,

@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use sha2::{Digest, Sha256};
 
-use crate::db::entities::{class, student, user};
+use crate::db::entities::{class, student, user, visit_photo};
 use crate::error::AppError;
 use crate::visits::{FieldError, PersonRef};
 
@@ -84,6 +84,26 @@ impl People {
             name: self.0.get(&id).cloned().unwrap_or_default(),
         }
     }
+}
+
+/// How many photos each visit has.
+pub async fn photo_counts(
+    db: &impl ConnectionTrait,
+    visit_ids: impl IntoIterator<Item = uuid::Uuid>,
+) -> Result<HashMap<uuid::Uuid, u32>, AppError> {
+    let ids: BTreeSet<uuid::Uuid> = visit_ids.into_iter().collect();
+    let mut counts = HashMap::new();
+    if ids.is_empty() {
+        return Ok(counts);
+    }
+    for p in visit_photo::Entity::find()
+        .filter(visit_photo::Column::VisitId.is_in(ids))
+        .all(db)
+        .await?
+    {
+        *counts.entry(p.visit_id).or_default() += 1;
+    }
+    Ok(counts)
 }
 
 /// SHA-256 (hex) of a value's JSON: what makes two sends "the same body".

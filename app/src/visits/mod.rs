@@ -16,7 +16,7 @@ pub mod signature;
 #[cfg(feature = "ssr")]
 pub mod api;
 #[cfg(feature = "ssr")]
-mod lookup;
+pub mod lookup;
 #[cfg(feature = "ssr")]
 pub mod plans;
 #[cfg(feature = "ssr")]

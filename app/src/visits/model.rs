@@ -122,6 +122,9 @@ pub const MAX_TEXT_CHARS: usize = 2000;
 pub const MAX_SHORT_CHARS: usize = 100;
 pub const MAX_PHOTOS: usize = 9;
 pub const MAX_CO_VISITORS: usize = 10;
+/// How long a 送教上门 session may last, in minutes.
+pub const HOME_TEACHING_MINUTES: std::ops::RangeInclusive<u32> = 10..=480;
+
 /// A visit may be dated at most this far ahead of the server clock (phones
 /// run a little fast; a visit is never recorded before it happens).
 pub const MAX_FUTURE_MINUTES: i64 = 10;
@@ -176,6 +179,10 @@ pub struct VisitInput {
     /// The 拟家访 report this visit reports back on.
     #[serde(default)]
     pub plan_id: Option<Uuid>,
+    /// 送教上门 only: how long the teaching lasted, in minutes. Left out of
+    /// the JSON when empty so older records keep their body hash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_minutes: Option<u32>,
     /// Set when editing an already-synced visit: the revision being edited.
     #[serde(default)]
     pub base_revision: Option<i32>,
@@ -312,6 +319,14 @@ impl VisitInput {
                 format!("未签名原因最多 {MAX_SHORT_CHARS} 字"),
             );
         }
+        match (self.reason, self.duration_minutes) {
+            (VisitReason::HomeTeaching, Some(m)) if HOME_TEACHING_MINUTES.contains(&m) => {}
+            (VisitReason::HomeTeaching, _) => {
+                err("duration_minutes", "请填写送教时长（10–480 分钟）".into())
+            }
+            (_, Some(_)) => err("duration_minutes", "只有送教上门记录填写送教时长".into()),
+            (_, None) => {}
+        }
         errors
     }
 }
@@ -366,6 +381,8 @@ pub struct VisitView {
     pub no_signature_reason: Option<String>,
     pub flagged: bool,
     pub plan_id: Option<Uuid>,
+    #[serde(default)]
+    pub duration_minutes: Option<u32>,
     pub semester_id: Option<i32>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -456,6 +473,7 @@ mod tests {
             signature: Some("b".repeat(64)),
             no_signature_reason: None,
             plan_id: None,
+            duration_minutes: None,
             base_revision: None,
         }
     }

@@ -225,6 +225,7 @@ pub async fn views(
                 no_signature_reason: v.no_signature_reason,
                 flagged: v.flagged,
                 plan_id: v.plan_id,
+                duration_minutes: v.duration_minutes.and_then(|m| u32::try_from(m).ok()),
                 semester_id: v.semester_id,
                 created_at: v.created_at,
                 updated_at: v.updated_at,

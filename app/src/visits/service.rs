@@ -293,6 +293,7 @@ impl Row<'_> {
                 .map(str::to_owned)),
             flagged: Set(i.flagged()),
             plan_id: Set(i.plan_id),
+            duration_minutes: Set(i.duration_minutes.and_then(|m| i32::try_from(m).ok())),
             body_hash: Set(self.hash.to_owned()),
             updated_at: Set(self.now),
             // Every revision waits for review again: a returned (退回)

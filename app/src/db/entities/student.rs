@@ -28,6 +28,8 @@ pub struct Model {
     pub status_since: Date,
     /// Taught at home (送教上门) for disability.
     pub home_teaching: bool,
+    /// When the student was put on the 送教上门 list.
+    pub home_teaching_since: Option<Date>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -30,6 +30,8 @@ pub struct Model {
     pub no_signature_reason: Option<String>,
     pub flagged: bool,
     pub plan_id: Option<Uuid>,
+    /// 送教上门 only: how long the teaching lasted.
+    pub duration_minutes: Option<i32>,
     pub revision: i32,
     /// SHA-256 of the canonical JSON of the input without `base_revision`.
     pub body_hash: String,
