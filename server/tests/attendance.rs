@@ -436,6 +436,34 @@ async fn only_the_class_staff_take_the_roll(backend: Backend) {
     )
     .await;
     assert_eq!(status, StatusCode::CONFLICT);
+    // The photo of the note (假条) is uploaded first; the school's staff see
+    // it, another school does not.
+    let photo = common::images::jpeg(640, 480);
+    let sha = common::images::sha256_hex(&photo);
+    let note = json!({"student_id": ids[1], "kind": "sick", "start_date": day, "end_date": day,
+        "reason": "发烧", "note_photo": sha});
+    let (status, err) = send(head.post(srv.url("/api/v1/leave")).json(&note)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+    assert_eq!(err["field"], "note_photo");
+    let (status, _) = send(
+        head.put(srv.url(&format!("/api/v1/attachments/{sha}")))
+            .header("content-type", "image/jpeg")
+            .body(photo),
+    )
+    .await;
+    assert!(status.is_success());
+    let (status, leave) = send(head.post(srv.url("/api/v1/leave")).json(&note)).await;
+    assert_eq!(status, StatusCode::CREATED, "{leave}");
+    assert_eq!(leave["note_photo"], sha.as_str());
+    let photo_url = srv.url(&format!("/api/v1/attachments/{sha}"));
+    assert_eq!(
+        principal.get(&photo_url).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        principal2.get(&photo_url).send().await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
     // Only county officers set the ladder, within the policy.
     let county = client_for(&srv, "county").await;
     let (status, _) =

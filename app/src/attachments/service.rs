@@ -10,7 +10,9 @@ use super::AttachmentSaved;
 use super::process::{ImageKind, Processed, process};
 use super::storage::BlobStore;
 use crate::auth::current_user::CurrentUser;
-use crate::db::entities::{attachment, student, visit, visit_co_visitor, visit_photo};
+use crate::db::entities::{
+    attachment, leave_request, student, visit, visit_co_visitor, visit_photo,
+};
 use crate::db::is_unique_violation;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -121,7 +123,8 @@ async fn store_files(store: &dyn BlobStore, sha: &str, p: Processed) -> Result<(
 }
 
 /// The stored image (or its thumbnail) with its content type, if the caller
-/// may see it: the uploader, or anyone who may read a visit showing it.
+/// may see it: the uploader, or anyone who may read a visit showing it or
+/// the student whose leave note (假条) it is.
 pub async fn get(
     state: &AppState,
     current: &CurrentUser,
@@ -135,6 +138,7 @@ pub async fn get(
         .ok_or_else(|| AppError::not_found("该附件"))?;
     if row.uploaded_by != current.user.id
         && !visible_through_visits(&state.db, current, sha).await?
+        && !visible_through_leave(&state.db, current, sha).await?
     {
         return Err(AppError::Forbidden);
     }
@@ -151,6 +155,29 @@ pub async fn get(
         .await?
         .ok_or_else(|| AppError::internal("attachment", format!("file {key} missing")))?;
     Ok((content_type, bytes))
+}
+
+/// Whether `sha` is the leave note of a student the caller may read.
+async fn visible_through_leave(
+    db: &DatabaseConnection,
+    current: &CurrentUser,
+    sha: &str,
+) -> Result<bool, AppError> {
+    let student_ids: Vec<i32> = leave_request::Entity::find()
+        .select_only()
+        .column(leave_request::Column::StudentId)
+        .filter(leave_request::Column::NotePhoto.eq(sha))
+        .into_tuple()
+        .all(db)
+        .await?;
+    if student_ids.is_empty() {
+        return Ok(false);
+    }
+    let students = student::Entity::find()
+        .filter(student::Column::Id.is_in(student_ids))
+        .all(db)
+        .await?;
+    Ok(students.iter().any(|s| current.access.can_read_student(s)))
 }
 
 /// Whether a visit that shows `sha` (as a photo or the signature) is one

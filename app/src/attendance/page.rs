@@ -281,6 +281,42 @@ fn LeaveSection(class_id: i32, students: Vec<StudentSummary>) -> impl IntoView {
     let end = RwSignal::new(today());
     let reason = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<String>);
+    // The SHA-256 of the uploaded photo of the note (假条), if any.
+    let note_photo = RwSignal::new(None::<String>);
+    let uploading = RwSignal::new(false);
+    let pick_photo = move |ev: leptos::ev::Event| {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let file = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+                .and_then(|input| input.files())
+                .and_then(|files| files.get(0));
+            let Some(file) = file else {
+                return;
+            };
+            uploading.set(true);
+            leptos::task::spawn_local(async move {
+                let sent = async {
+                    let photo = crate::visits::photos::prepare_photo(&file).await?;
+                    let url = format!("/api/v1/attachments/{}", photo.sha256);
+                    crate::sync::http::put_blob(&url, &photo.blob, "image/jpeg").await?;
+                    Ok::<_, crate::error::AppError>(photo.sha256)
+                };
+                match sent.await {
+                    Ok(sha) => {
+                        note_photo.set(Some(sha));
+                        problem.set(None);
+                    }
+                    Err(e) => problem.set(Some(format!("假条照片上传失败：{e}"))),
+                }
+                uploading.set(false);
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let Some(student_id) = student.get_untracked() else {
@@ -292,7 +328,7 @@ fn LeaveSection(class_id: i32, students: Vec<StudentSummary>) -> impl IntoView {
             start_date: start.get_untracked(),
             end_date: end.get_untracked(),
             reason: reason.get_untracked(),
-            note_photo: None,
+            note_photo: note_photo.get_untracked(),
         };
         if let Some(e) = input.validate().into_iter().next() {
             problem.set(Some(e.message));
@@ -303,6 +339,7 @@ fn LeaveSection(class_id: i32, students: Vec<StudentSummary>) -> impl IntoView {
                     Ok(_) => {
                         problem.set(None);
                         reason.set(String::new());
+                        note_photo.set(None);
                         data.refetch();
                     }
                     Err(e) => problem.set(Some(e.to_string())),
@@ -349,7 +386,11 @@ fn LeaveSection(class_id: i32, students: Vec<StudentSummary>) -> impl IntoView {
                     on:change=move |ev| if let Ok(d) = event_target_value(&ev).parse() { end.set(d) }/></label>
                 <label>"事由" <input type="text" maxlength="500" prop:value=move || reason.get()
                     on:input=move |ev| reason.set(event_target_value(&ev))/></label>
-                <button type="submit" class="secondary">"登记请假"</button>
+                <label>"假条照片（可选）"
+                    <input type="file" accept="image/*" capture="environment" data-testid="leave-photo" on:change=pick_photo/></label>
+                {move || uploading.get().then(|| view! { <p class="hint">"正在压缩并上传照片…"</p> })}
+                {move || note_photo.get().map(|_| view! { <p class="hint">"已附假条照片"</p> })}
+                <button type="submit" class="secondary" disabled=move || uploading.get()>"登记请假"</button>
                 {move || problem.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
             </form>
             {move || match data.value.get() {
@@ -365,6 +406,9 @@ fn LeaveSection(class_id: i32, students: Vec<StudentSummary>) -> impl IntoView {
                                     <strong>{l.student_name.clone()}</strong>
                                     {format!(" {} {}–{} {}", l.kind.label(), l.start_date.format("%-m/%-d"), l.end_date.format("%-m/%-d"), l.reason)}
                                     <span class="badge">{l.status.label()}</span>
+                                    {l.note_photo.clone().map(|sha| view! {
+                                        " " <a href=format!("/api/v1/attachments/{sha}") target="_blank">"假条"</a>
+                                    })}
                                     {pending.then(|| view! {
                                         <button type="button" class="small" on:click=move |_| decide(id, true)>"批准"</button>
                                         <button type="button" class="small secondary" on:click=move |_| decide(id, false)>"不批准"</button>

@@ -344,6 +344,19 @@ pub async fn create_leave(
     if !approves && !teaches {
         return Err(AppError::Forbidden);
     }
+    // The photo of the note is uploaded first, like a visit's photos.
+    if let Some(sha) = input.note_photo.as_deref() {
+        let uploaded = crate::db::entities::attachment::Entity::find_by_id(sha)
+            .one(db)
+            .await?
+            .is_some();
+        if !uploaded {
+            return Err(AppError::invalid(
+                "note_photo",
+                "假条照片尚未上传，请重新选择照片",
+            ));
+        }
+    }
     let txn = db.begin().await?;
     let now = Utc::now();
     let status = if approves {
