@@ -652,7 +652,86 @@ pub async fn seed_visits(db: &DatabaseConnection) -> Result<usize, app::error::A
             recorded += 1;
         }
     }
+    recorded += seed_home_teaching(db, start, today).await?;
     tracing::info!(visits = recorded, "demo visits recorded");
+    Ok(recorded)
+}
+
+/// 送教上门 for the demo: the head teacher's last pupil is taught at home,
+/// with a session a week and a half ago and one three days ago.
+async fn seed_home_teaching(
+    db: &DatabaseConnection,
+    start: NaiveDate,
+    today: NaiveDate,
+) -> Result<usize, app::error::AppError> {
+    use app::auth::current_user::CurrentUser;
+    use app::visits::{VisitInput, VisitMode, VisitReason};
+    use chrono::{Duration, TimeZone};
+    use sea_orm::QueryOrder;
+
+    let Some(head) = user::Entity::find()
+        .filter(user::Column::Username.eq("head"))
+        .one(db)
+        .await?
+    else {
+        return Ok(0);
+    };
+    let current = CurrentUser::load(db, head.id).await?;
+    let Some(class_id) = current.access.head_classes.first().copied() else {
+        return Ok(0);
+    };
+    let Some(pupil) = student::Entity::find()
+        .filter(student::Column::ClassId.eq(class_id))
+        .order_by_desc(student::Column::Id)
+        .one(db)
+        .await?
+    else {
+        return Ok(0);
+    };
+    app::home_teaching::service::enrol(
+        db,
+        &current,
+        pupil.id,
+        app::home_teaching::Enrolment { enabled: true },
+        start,
+    )
+    .await?;
+    let china = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8");
+    let mut recorded = 0;
+    for (days_ago, content) in [
+        (10, "语文：认读生字 15 个；康复训练：手部精细动作"),
+        (3, "数学：10 以内加减法；与家长交流居家训练方法"),
+    ] {
+        let day = today - Duration::days(days_ago);
+        if day < start {
+            continue;
+        }
+        let at = china.from_utc_datetime(&day.and_hms_opt(7, 0, 0).unwrap_or_default());
+        let input = VisitInput {
+            student_id: pupil.id,
+            visited_at: at,
+            mode: VisitMode::Home,
+            reason: VisitReason::HomeTeaching,
+            co_visitor_ids: Vec::new(),
+            met_person: "王秀英".into(),
+            met_relation: "母亲".into(),
+            family_situation: "孩子行动不便，母亲在家照料".into(),
+            home_behaviour: "情绪稳定，愿意学习".into(),
+            school_performance: String::new(),
+            summary: content.into(),
+            parent_opinion: "希望继续每周送教".into(),
+            follow_up: "下周同一时间送教".into(),
+            photos: Vec::new(),
+            signature: None,
+            no_signature_reason: Some("演示数据：签名见纸质记录卡".into()),
+            plan_id: None,
+            duration_minutes: Some(90),
+            base_revision: None,
+        };
+        app::visits::service::put_visit(db, &current, sea_orm::prelude::Uuid::new_v4(), input)
+            .await?;
+        recorded += 1;
+    }
     Ok(recorded)
 }
 

@@ -642,7 +642,64 @@ async fn demo_visits_fill_the_dashboards_once(backend: Backend) {
     srv.stop().await;
 }
 
+/// Among students nobody has visited, frequent absentees (absent on 3
+/// school days this semester, not in a row) come before the special groups.
+async fn frequent_absentees_lead_the_unvisited(backend: Backend) {
+    use chrono::{Datelike, Duration, Weekday};
+    let db = TestDb::new(backend).await;
+    let srv = TestServer::start(&db).await;
+    let conn = app::db::connect(&db.url).await.unwrap();
+    let class_id = common::demo_class_id(&db.url, "第一小学", "三年级(1)班").await;
+    let plain = student::Entity::find()
+        .filter(student::Column::ClassId.eq(class_id))
+        .all(&conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| app::roster::service::special_groups(s).is_empty())
+        .expect("a pupil outside the special groups");
+    let head = client_for(&srv, "head").await;
+    let principal = client_for(&srv, "principal").await;
+    // The last five weekdays before today: absent, present, absent, present, absent.
+    let mut days = Vec::new();
+    let mut d = app::semesters::service::today() - Duration::days(1);
+    while days.len() < 5 {
+        if !matches!(d.weekday(), Weekday::Sat | Weekday::Sun) {
+            days.push(d);
+        }
+        d -= Duration::days(1);
+    }
+    days.reverse();
+    for (i, day) in days.iter().enumerate() {
+        let absent: Vec<Value> = if i % 2 == 0 {
+            vec![json!({ "student_id": plain.id })]
+        } else {
+            vec![]
+        };
+        let (status, body) = send(
+            head.put(srv.url(&format!("/api/v1/roll-calls/{class_id}/{day}")))
+                .json(&json!({ "absent": absent })),
+        )
+        .await;
+        assert!(status.is_success(), "{day}: {body}");
+    }
+    let (status, d) = get(&srv, &principal, "/api/v1/dashboard/school").await;
+    assert_eq!(status, StatusCode::OK);
+    // Only students out of school (the demo has some) come before.
+    let list = d["unvisited"].as_array().unwrap();
+    let at = list
+        .iter()
+        .position(|u| u["id"] == plain.id)
+        .expect("listed among the first");
+    assert_eq!(list[at]["concerns"], json!(["本学期缺勤 3 天"]));
+    for before in &list[..at] {
+        let first = before["concerns"][0].as_str().unwrap_or_default();
+        assert!(["疑似辍学", "辍学", "劝返中"].contains(&first), "{before}");
+    }
+}
+
 on_both_backends!(
+    frequent_absentees_lead_the_unvisited,
     demo_visits_fill_the_dashboards_once,
     semesters_are_set_by_the_county_and_by_schools,
     a_synced_visit_counts_once_for_each_visitor,

@@ -11,7 +11,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 
 use crate::auth::Role;
 use crate::auth::current_user::CurrentUser;
-use crate::db::entities::{school, semester, student, user, user_role, visit};
+use crate::db::entities::{absence, school, semester, student, user, user_role, visit};
 use crate::error::AppError;
 use crate::quotas::rules::{self, PaceStatus, Tally};
 use crate::quotas::service::{
@@ -230,18 +230,31 @@ pub async fn school_dashboard(
         .into_iter()
         .collect();
     let class_name = class_names(db, &class_ids).await?;
-    let mut unvisited: Vec<UnvisitedStudent> = students
+    let absent_days = absent_days(db, school.id, &semester).await?;
+    let mut ranked: Vec<((bool, bool, usize), UnvisitedStudent)> = students
         .iter()
         .filter(|s| !visited.contains(&s.id))
-        .map(|s| UnvisitedStudent {
-            id: s.id,
-            name: s.name.clone(),
-            class_name: class_name.get(&s.class_id).cloned().unwrap_or_default(),
-            concerns: concerns(s),
+        .map(|s| {
+            let days = absent_days.get(&s.id).copied().unwrap_or(0);
+            let concerns = concerns(s, days);
+            let rank = (
+                is_out_of_school(s),
+                days >= FREQUENT_ABSENCE_DAYS,
+                concerns.len(),
+            );
+            let row = UnvisitedStudent {
+                id: s.id,
+                name: s.name.clone(),
+                class_name: class_name.get(&s.class_id).cloned().unwrap_or_default(),
+                concerns,
+            };
+            (rank, row)
         })
         .collect();
-    // Stable: within the same number of concerns, class then name order.
-    unvisited.sort_by_key(|u| std::cmp::Reverse(u.concerns.len()));
+    // Dropouts first, then frequent absentees, then by number of concerns;
+    // stable, so class then name order within a rank.
+    ranked.sort_by_key(|(rank, _)| std::cmp::Reverse(*rank));
+    let mut unvisited: Vec<UnvisitedStudent> = ranked.into_iter().map(|(_, u)| u).collect();
     let unvisited_total = u32::try_from(unvisited.len()).unwrap_or(u32::MAX);
     unvisited.truncate(UNVISITED_SHOWN);
 
@@ -262,16 +275,51 @@ pub async fn school_dashboard(
     })
 }
 
-/// Worrying statuses first, then special groups, in Chinese.
-fn concerns(s: &student::Model) -> Vec<String> {
+/// Unexcused absence days this semester from which a student counts as a
+/// frequent absentee (a sign of dropping out, seed 003 "两查一对").
+const FREQUENT_ABSENCE_DAYS: u32 = 3;
+
+fn is_out_of_school(s: &student::Model) -> bool {
+    matches!(
+        StudentStatus::from_code(&s.status),
+        Some(StudentStatus::SuspectedDropout | StudentStatus::Dropout | StudentStatus::Persuading)
+    )
+}
+
+/// Roll-call absences per student of the school in the semester, one query.
+async fn absent_days(
+    db: &impl ConnectionTrait,
+    school_id: i32,
+    semester: &semester::Model,
+) -> Result<HashMap<i32, u32>, AppError> {
+    let rows: Vec<(i32, i64)> = absence::Entity::find()
+        .select_only()
+        .column(absence::Column::StudentId)
+        .column_as(Expr::from(Func::count(Expr::col(Asterisk))), "days")
+        .filter(absence::Column::SchoolId.eq(school_id))
+        .filter(absence::Column::Day.gte(semester.start_date))
+        .filter(absence::Column::Day.lte(semester.end_date))
+        .group_by(absence::Column::StudentId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, n)| (id, u32::try_from(n).unwrap_or(u32::MAX)))
+        .collect())
+}
+
+/// Worrying statuses first, then frequent absence, then special groups,
+/// in Chinese.
+fn concerns(s: &student::Model, absent_days: u32) -> Vec<String> {
     let mut out = Vec::new();
-    if let Some(status) = StudentStatus::from_code(&s.status)
-        && matches!(
-            status,
-            StudentStatus::SuspectedDropout | StudentStatus::Dropout | StudentStatus::Persuading
-        )
+    if is_out_of_school(s)
+        && let Some(status) = StudentStatus::from_code(&s.status)
     {
         out.push(status.label().to_owned());
+    }
+    if absent_days >= FREQUENT_ABSENCE_DAYS {
+        out.push(format!("本学期缺勤 {absent_days} 天"));
     }
     out.extend(special_groups(s).into_iter().map(|g| g.label().to_owned()));
     out
