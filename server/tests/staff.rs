@@ -265,6 +265,43 @@ async fn only_administrators_of_the_school_manage_staff(backend: Backend) {
             .all(|m| m["username"] != "principal2"),
         "only own school's staff"
     );
+    // Nor the principal's account: resetting its password would hand the
+    // admin the principal's rights; nor may the admin appoint a principal.
+    let principal = user_id(&db.url, "principal").await;
+    let teacher = user_id(&db.url, "teacher").await;
+    let reset = srv
+        .client
+        .post(srv.url(&format!("/api/v1/staff/{principal}/password-reset")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reset.status(), StatusCode::FORBIDDEN);
+    let promote = srv
+        .client
+        .put(srv.url(&format!("/api/v1/staff/{teacher}/roles")))
+        .json(&json!({"roles": [{"role": "principal"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(promote.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let principal_client = srv.fresh_client();
+    login_with(
+        &principal_client,
+        &srv.url("/api/v1/session"),
+        "principal",
+        "demo-password",
+    )
+    .await;
+    let own = principal_client
+        .get(srv.url("/api/v1/staff"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        own.status(),
+        StatusCode::OK,
+        "the principal still manages staff"
+    );
     srv.stop().await;
 }
 

@@ -99,12 +99,16 @@ pub async fn list_classes(
 /// this school, subjects where needed, no duplicates.
 async fn role_rows(
     db: &impl ConnectionTrait,
+    current: &CurrentUser,
     school_id: i32,
     user_id: i32,
     roles: &[RoleInput],
 ) -> Result<Vec<user_role::ActiveModel>, AppError> {
     if roles.is_empty() {
         return Err(AppError::invalid("roles", "请至少分配一个角色"));
+    }
+    if roles.iter().any(|r| r.role == Role::Principal) && !is_principal_of(current, school_id) {
+        return Err(AppError::invalid("roles", "只有校长本人可以任命校长"));
     }
     let classes: Vec<i32> = class::Entity::find()
         .filter(class::Column::SchoolId.eq(school_id))
@@ -218,7 +222,7 @@ pub async fn create_staff(
     }
     .insert(&txn)
     .await?;
-    for row in role_rows(&txn, school_id, created.id, &req.roles).await? {
+    for row in role_rows(&txn, current, school_id, created.id, &req.roles).await? {
         row.insert(&txn).await?;
     }
     audit::record(
@@ -241,19 +245,33 @@ pub async fn create_staff(
     })
 }
 
-/// The member must hold a role in this school, or it is none of the caller's business.
+fn is_principal_of(current: &CurrentUser, school_id: i32) -> bool {
+    current
+        .roles
+        .iter()
+        .any(|r| r.role == Role::Principal.code() && r.school_id == Some(school_id))
+}
+
+/// The member must hold a role in this school, or it is none of the caller's
+/// business. The principal's account is the principal's own: a vice
+/// principal or the school admin resetting its password would be handed
+/// the new one, i.e. the principal's rights.
 async fn staff_of_school(
     db: &impl ConnectionTrait,
+    current: &CurrentUser,
     school_id: i32,
     user_id: i32,
 ) -> Result<user::Model, AppError> {
-    let in_school = user_role::Entity::find()
+    let roles = user_role::Entity::find()
         .filter(user_role::Column::UserId.eq(user_id))
         .filter(user_role::Column::SchoolId.eq(school_id))
-        .one(db)
-        .await?
-        .is_some();
-    if !in_school {
+        .all(db)
+        .await?;
+    if roles.is_empty() {
+        return Err(AppError::Forbidden);
+    }
+    let target_is_principal = roles.iter().any(|r| r.role == Role::Principal.code());
+    if target_is_principal && !is_principal_of(current, school_id) {
         return Err(AppError::Forbidden);
     }
     user::Entity::find_by_id(user_id)
@@ -268,7 +286,7 @@ pub async fn reset_password(
     school_id: i32,
     user_id: i32,
 ) -> Result<InitialPassword, AppError> {
-    let member = staff_of_school(db, school_id, user_id).await?;
+    let member = staff_of_school(db, current, school_id, user_id).await?;
     let password = generate_initial_password();
     let hash = hash_password_async(password.clone()).await?;
     let txn = db.begin().await?;
@@ -308,9 +326,9 @@ pub async fn set_roles(
     user_id: i32,
     roles: Vec<RoleInput>,
 ) -> Result<StaffMember, AppError> {
-    let member = staff_of_school(db, school_id, user_id).await?;
+    let member = staff_of_school(db, current, school_id, user_id).await?;
     let txn = db.begin().await?;
-    let rows = role_rows(&txn, school_id, user_id, &roles).await?;
+    let rows = role_rows(&txn, current, school_id, user_id, &roles).await?;
     let before: Vec<String> = user_role::Entity::find()
         .filter(user_role::Column::UserId.eq(user_id))
         .filter(user_role::Column::SchoolId.eq(school_id))
