@@ -117,6 +117,8 @@ pub struct ErrorBody {
         crate::roster::api::get_student,
         crate::roster::api::change_status,
         crate::roster::api::move_class,
+        crate::roster::api::create_student,
+        crate::roster::api::update_student,
         crate::roster::import::api::preview_students,
         crate::roster::import::api::commit_students,
         crate::roster::import::api::student_template,
@@ -171,6 +173,7 @@ pub struct ErrorBody {
         crate::quotas::RulesChange,
         crate::semesters::SemesterView,
         crate::semesters::SemesterInput,
+        crate::roster::import::StudentForm,
     )),
     tags(
         (name = "auth", description = "登录与账号"),
@@ -304,8 +307,14 @@ pub fn router() -> Router<AppState> {
         )
         .route("/me", get(auth::get_me))
         .route("/me/password", axum::routing::put(auth::change_password))
-        .route("/students", get(roster::list_students))
-        .route("/students/{id}", get(roster::get_student))
+        .route(
+            "/students",
+            get(roster::list_students).post(roster::create_student),
+        )
+        .route(
+            "/students/{id}",
+            get(roster::get_student).put(roster::update_student),
+        )
         .route("/students/{id}/status", post(roster::change_status))
         .route("/students/{id}/class", post(roster::move_class))
         .route(

@@ -65,6 +65,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=HomePage/>
                 <Route path=path!("/students") view=StudentsPage/>
                 <Route path=path!("/students/import") view=ImportPage/>
+                <Route path=path!("/students/edit") view=crate::roster::edit_page::StudentEditPage/>
                 <Route path=path!("/students/:id") view=StudentPage/>
                 <Route path=path!("/students/:id/case") view=crate::dropout::case_page::CasePage/>
                 <Route path=path!("/staff") view=StaffPage/>

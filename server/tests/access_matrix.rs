@@ -294,6 +294,11 @@ fn wrong_old_password(s: StatusCode) -> bool {
     s == StatusCode::UNPROCESSABLE_ENTITY
 }
 
+/// The caller got past the access check to a deliberate validation error.
+fn invalid_after_access(s: StatusCode) -> bool {
+    s == StatusCode::UNPROCESSABLE_ENTITY
+}
+
 /// Closing a case the student has not left: refused after the access check
 /// (`case_service::close_case` checks access first).
 fn success_or_invalid(s: StatusCode) -> bool {
@@ -403,6 +408,20 @@ fn table() -> Vec<Case> {
             let id = w.take("move", s, ok);
             json_req(Method::POST, format!("/api/v1/students/{id}/class"), json!({"class_id": w.place(s).move_to}))
         }),
+        case("POST /api/v1/students", "add a student to a class", Class, rule::lead_class_school, |w, _, s, _| {
+            let n = w.next();
+            json_req(Method::POST, "/api/v1/students", json!({
+                "name": format!("矩阵新生{n}"), "gender": "male", "student_no": format!("MXNEW{n:010}"),
+                "class_id": w.place(s).class_id, "guardian_name": "家长", "guardian_relation": "父亲",
+            }))
+        }),
+        // The 学籍号 does not match: refused with 422 after the access check,
+        // so the record stays as it is.
+        case("PUT /api/v1/students/{id}", "edit a student's record (学籍号 mismatch: 422)", Class, rule::lead_class_school, |w, _, s, _| {
+            json_req(Method::PUT, format!("/api/v1/students/{}", w.place(s).student), json!({
+                "name": "改名", "gender": "male", "student_no": "MXNOTTHEONE0001", "class_id": w.place(s).class_id,
+            }))
+        }).reached(invalid_after_access),
         case("POST /api/v1/imports/students/preview", "import preview for a school", School, rule::lead_school, |w, _, s, _| {
             with(Method::POST, format!("/api/v1/imports/students/preview?school_id={}", w.school(s)), Body::Raw("application/octet-stream", w.template.clone()))
         }),

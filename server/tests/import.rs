@@ -448,7 +448,103 @@ async fn the_admin_page_server_function_previews_and_commits(backend: Backend) {
     srv.stop().await;
 }
 
+/// One student from the admin's form: the import's checks with the field
+/// named, a conflict for a 学籍号 already on the roll, edits that keep what
+/// is not sent, and only the school's leaders.
+async fn a_student_from_the_form(backend: Backend) {
+    use serde_json::json;
+    let db = TestDb::new(backend).await;
+    let srv = TestServer::start(&db).await;
+    let class_a = common::demo_class_id(&db.url, "第一小学", "三年级(1)班").await;
+    let class_b = common::demo_class_id(&db.url, "中学", "七年级(1)班").await;
+    let admin = common::client_for(&srv, "admin").await;
+    let head = common::client_for(&srv, "head").await;
+    let send = |req: reqwest::RequestBuilder| async move {
+        let res = req.send().await.unwrap();
+        let status = res.status();
+        (status, res.json::<Value>().await.unwrap_or(Value::Null))
+    };
+    let form = json!({
+        "name": "赵小雨", "gender": "female", "birth_date": "2017-03-08",
+        "student_no": "G440000201703080011", "class_id": class_a,
+        "guardian_name": "赵大山", "guardian_relation": "父亲", "guardian_phone": "13800138000",
+        "home_address": "龙川县老隆镇某村 3 号", "id_card": "440000201703080011",
+        "left_behind": true,
+    });
+    let with = |k: &str, v: Value| {
+        let mut f = form.clone();
+        f[k] = v;
+        f
+    };
+    for (field, bad) in [
+        ("gender", Value::Null),
+        ("guardian_phone", json!("12345")),
+        ("student_no", json!("12")),
+        ("name", json!("")),
+    ] {
+        let (status, err) = send(
+            admin
+                .post(srv.url("/api/v1/students"))
+                .json(&with(field, bad)),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{field}: {err}");
+        assert_eq!(err["field"], field, "{err}");
+    }
+    let (status, _) = send(
+        admin
+            .post(srv.url("/api/v1/students"))
+            .json(&with("class_id", json!(class_b))),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "another school's class");
+    let (status, _) = send(head.post(srv.url("/api/v1/students")).json(&form)).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "head teachers do not add students"
+    );
+
+    let (status, saved) = send(admin.post(srv.url("/api/v1/students")).json(&form)).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    let id = saved["summary"]["id"].as_i64().unwrap();
+    assert_eq!(saved["summary"]["class_id"], class_a);
+    assert_eq!(saved["summary"]["special_groups"], json!(["left_behind"]));
+    assert_eq!(saved["guardians"][0]["phone"], "13800138000");
+    let (status, err) = send(admin.post(srv.url("/api/v1/students")).json(&form)).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{err}");
+
+    // Edit: a new phone; the identity-card number is left empty and kept.
+    let edit = srv.url(&format!("/api/v1/students/{id}"));
+    let mut changed = with("guardian_phone", json!("13900139000"));
+    changed["id_card"] = json!("");
+    let (status, saved) = send(admin.put(&edit).json(&changed)).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert_eq!(saved["guardians"][0]["phone"], "13900139000");
+    let conn = app::db::connect(&db.url).await.unwrap();
+    let row = student::Entity::find_by_id(id as i32)
+        .one(&conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.id_card.as_deref(), Some("440000201703080011"));
+    let (status, err) = send(
+        admin
+            .put(&edit)
+            .json(&with("student_no", json!("G440000201703080099"))),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(err["field"], "student_no");
+    assert_eq!(
+        send(head.put(&edit).json(&form)).await.0,
+        StatusCode::FORBIDDEN
+    );
+    srv.stop().await;
+}
+
 on_both_backends!(
+    a_student_from_the_form,
     the_admin_page_server_function_previews_and_commits,
     three_thousand_rows_with_twenty_bad_ones,
     an_updated_row_updates_the_student,

@@ -6,6 +6,7 @@ use axum::extract::State;
 use crate::api::{ApiJson, ApiPath, ErrorBody};
 use crate::auth::current_user::CurrentUser;
 use crate::error::AppError;
+use crate::roster::import::StudentForm;
 use crate::roster::{
     MoveClassRequest, StatusChangeRequest, StudentDetail, StudentSummary, service,
 };
@@ -77,6 +78,45 @@ pub async fn move_class(
     ApiJson(req): ApiJson<MoveClassRequest>,
 ) -> Result<Json<StudentDetail>, AppError> {
     service::move_class(&state.db, &current, id, req)
+        .await
+        .map(Json)
+}
+
+/// Add one student (school leaders), checked like an imported row; a
+/// 学籍号 already on the roll is a conflict (edit that student instead).
+#[utoipa::path(post, path = "/api/v1/students", tag = "roster", request_body = StudentForm,
+    responses(
+        (status = 200, description = "The new student", body = StudentDetail),
+        (status = 403, description = "Not a leader of the class's school", body = ErrorBody),
+        (status = 409, description = "The 学籍号 is already on the roll", body = ErrorBody),
+        (status = 422, description = "A field is missing or malformed (named in `field`)", body = ErrorBody),
+    ))]
+pub async fn create_student(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ApiJson(form): ApiJson<StudentForm>,
+) -> Result<Json<StudentDetail>, AppError> {
+    service::save_student(&state.db, &current, None, form)
+        .await
+        .map(Json)
+}
+
+/// Edit a student's record (school leaders); the 学籍号 cannot change and
+/// empty optional fields keep what is stored.
+#[utoipa::path(put, path = "/api/v1/students/{id}", tag = "roster",
+    params(("id" = i32, Path, description = "Student id")), request_body = StudentForm,
+    responses(
+        (status = 200, description = "The student", body = StudentDetail),
+        (status = 403, description = "Not a leader of the student's school", body = ErrorBody),
+        (status = 422, description = "A field is missing or malformed, or the 学籍号 changed", body = ErrorBody),
+    ))]
+pub async fn update_student(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ApiPath(id): ApiPath<i32>,
+    ApiJson(form): ApiJson<StudentForm>,
+) -> Result<Json<StudentDetail>, AppError> {
+    service::save_student(&state.db, &current, Some(id), form)
         .await
         .map(Json)
 }

@@ -11,11 +11,22 @@ use crate::roster::{StudentDetail, StudentStatus};
 
 #[component]
 pub fn StudentPage() -> impl IntoView {
-    view! { <Authenticated view=|_| view! { <Detail/> }/> }
+    view! {
+        <Authenticated view=|me| {
+            // School leaders of their own school edit the full record.
+            let led_school = me
+                .roles
+                .iter()
+                .any(|r| r.role.is_school_leader())
+                .then(|| me.school.as_ref().map(|s| s.id))
+                .flatten();
+            view! { <Detail led_school/> }
+        }/>
+    }
 }
 
 #[component]
-fn Detail() -> impl IntoView {
+fn Detail(led_school: Option<i32>) -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").and_then(|v| v.parse::<i32>().ok());
     let change = ServerAction::<ChangeStudentStatus>::new();
@@ -33,7 +44,10 @@ fn Detail() -> impl IntoView {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(Some((student, editable))) => view! { <Record student editable change/> }.into_any(),
+                    Ok(Some((student, editable))) => {
+                        let manages = led_school == Some(student.summary.school_id);
+                        view! { <Record student editable manages change/> }.into_any()
+                    }
                     Ok(None) => view! { <p class="error">"未找到该学生"</p> }.into_any(),
                     Err(error) => view! { <ErrorNotice error/> }.into_any(),
                 }
@@ -46,6 +60,7 @@ fn Detail() -> impl IntoView {
 fn Record(
     student: StudentDetail,
     editable: bool,
+    manages: bool,
     change: ServerAction<ChangeStudentStatus>,
 ) -> impl IntoView {
     let s = &student.summary;
@@ -82,6 +97,11 @@ fn Record(
         // Students who have left school at some point have (or need) a case file.
         {(status != StudentStatus::InSchool || student.history.len() > 1).then(|| view! {
             <p><a class="button-link" data-testid="case-link" href=format!("/students/{}/case", student.summary.id)>"一生一案 · 劝返记录"</a></p>
+        })}
+        // The full record (name, guardian, flags…) is the school leaders' to edit,
+        // like the import; the head teacher changes status and 送教上门.
+        {manages.then(|| view! {
+            <p><a class="button-link" data-testid="edit-student" href=format!("/students/edit?id={}", student.summary.id)>"修改学生信息"</a></p>
         })}
         {editable.then(|| view! { <HomeTeachingToggle id=student.summary.id enabled=student.home_teaching/> })}
         {(!editable && student.home_teaching).then(|| view! { <p class="tag">"送教上门学生"</p> })}

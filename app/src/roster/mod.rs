@@ -2,6 +2,7 @@
 //! and the 学生 page shows.
 
 pub mod detail;
+pub mod edit_page;
 pub mod import;
 pub mod pages;
 pub mod server_fns;

@@ -24,7 +24,12 @@ fn Roster(can_import: bool) -> impl IntoView {
     view! {
         <div class="title-row">
             <h1>"学生"</h1>
-            {can_import.then(|| view! { <a href="/students/import" class="button-link">"导入名册"</a> })}
+            {can_import.then(|| view! {
+                <span class="admin-links">
+                    <a href="/students/edit" class="button-link" data-testid="add-student">"添加学生"</a>
+                    <a href="/students/import" class="button-link">"导入名册"</a>
+                </span>
+            })}
         </div>
         <input type="search" class="search" placeholder="按姓名查找" aria-label="按姓名查找"
             on:input=move |ev| set_query.set(event_target_value(&ev))/>

@@ -258,6 +258,47 @@ pub async fn move_class(
     get_student(db, current, id).await
 }
 
+/// Adds a student (`id` none) or edits one from the admin's form; school
+/// leaders only, like the import the form goes through.
+pub async fn save_student(
+    db: &DatabaseConnection,
+    current: &CurrentUser,
+    id: Option<i32>,
+    form: crate::roster::import::StudentForm,
+) -> Result<StudentDetail, AppError> {
+    let existing = match id {
+        Some(id) => Some(
+            student::Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .ok_or(AppError::Forbidden)?,
+        ),
+        None => None,
+    };
+    let school_id = match &existing {
+        Some(s) => s.school_id,
+        None => {
+            class::Entity::find_by_id(form.class_id)
+                .one(db)
+                .await?
+                .ok_or_else(|| AppError::invalid("class_id", "请选择班级"))?
+                .school_id
+        }
+    };
+    if !current.access.led_schools.contains(&school_id) {
+        return Err(AppError::Forbidden);
+    }
+    let saved = crate::roster::import::service::save_one(
+        db,
+        school_id,
+        current.user.id,
+        existing.as_ref(),
+        &form,
+    )
+    .await?;
+    get_student(db, current, saved).await
+}
+
 async fn editable_student(
     db: &DatabaseConnection,
     current: &CurrentUser,

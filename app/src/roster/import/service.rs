@@ -10,10 +10,10 @@ use sea_orm::{
     IntoActiveModel, QueryFilter, Set, TransactionTrait,
 };
 
-use super::columns::ColumnMap;
+use super::columns::{ColumnMap, halfwidth};
 use super::rows::{StudentRecord, check_row, grade_name};
 use super::table::Table;
-use super::{ImportReport, RowError};
+use super::{ImportReport, RowError, StudentForm};
 use crate::audit::{self, AuditEntry};
 use crate::db::entities::{class, grade, guardian, student, student_status_history};
 use crate::error::AppError;
@@ -95,6 +95,88 @@ pub async fn commit(
     .await?;
     txn.commit().await?;
     Ok(report)
+}
+
+/// Saves one student from the admin's form (see `StudentForm`): checked and
+/// written exactly like an imported row. `existing` is the student being
+/// edited, whose 学籍号 cannot change. Returns the student's id.
+pub async fn save_one(
+    db: &DatabaseConnection,
+    school_id: i32,
+    actor_id: i32,
+    existing: Option<&student::Model>,
+    form: &StudentForm,
+) -> Result<i32, AppError> {
+    let student_no = halfwidth(&form.student_no).replace(' ', "").to_uppercase();
+    if let Some(s) = existing
+        && s.student_no != student_no
+    {
+        return Err(AppError::invalid("student_no", "学籍号不能修改"));
+    }
+    let class = class::Entity::find_by_id(form.class_id)
+        .one(db)
+        .await?
+        .filter(|c| c.school_id == school_id)
+        .ok_or_else(|| AppError::invalid("class_id", "请选择本校的班级"))?;
+    let level = grade::Entity::find_by_id(class.grade_id)
+        .one(db)
+        .await?
+        .map(|g| g.level)
+        .ok_or_else(|| AppError::internal("student form", "class without grade"))?;
+    let yes_no = |b: bool| if b { "是" } else { "否" }.to_owned();
+    let cells = [
+        ("姓名", form.name.clone()),
+        (
+            "性别",
+            form.gender
+                .map(|g| g.label().to_owned())
+                .unwrap_or_default(),
+        ),
+        (
+            "出生日期",
+            form.birth_date.map(|d| d.to_string()).unwrap_or_default(),
+        ),
+        ("学籍号", student_no.clone()),
+        ("年级", grade_name(level)),
+        ("班级", class.name.clone()),
+        ("监护人姓名", form.guardian_name.clone()),
+        ("与学生关系", form.guardian_relation.clone()),
+        ("联系电话", form.guardian_phone.clone()),
+        ("家庭住址", form.home_address.clone()),
+        ("身份证号", form.id_card.clone()),
+        ("留守", yes_no(form.left_behind)),
+        ("孤儿", yes_no(form.orphan)),
+        ("残疾", yes_no(form.disabled)),
+        ("低保", yes_no(form.low_income)),
+        ("脱贫/建档立卡", yes_no(form.poverty)),
+        ("单亲", yes_no(form.single_parent)),
+    ];
+    let table = Table {
+        rows: vec![
+            (1, cells.iter().map(|(h, _)| (*h).to_owned()).collect()),
+            (2, cells.iter().map(|(_, v)| v.trim().to_owned()).collect()),
+        ],
+    };
+    let report = preview(db, school_id, &table).await?;
+    if let Some(e) = report.errors.first() {
+        return Err(AppError::invalid(
+            StudentForm::field_of(&e.column),
+            e.message.clone(),
+        ));
+    }
+    if existing.is_none() && (report.to_update > 0 || report.unchanged > 0) {
+        return Err(AppError::Conflict {
+            message: format!("学籍号 {student_no} 已在本校名册中，请在该学生页面修改"),
+        });
+    }
+    commit(db, school_id, actor_id, &table).await?;
+    student::Entity::find()
+        .filter(student::Column::SchoolId.eq(school_id))
+        .filter(student::Column::StudentNo.eq(student_no))
+        .one(db)
+        .await?
+        .map(|s| s.id)
+        .ok_or_else(|| AppError::internal("student form", "saved student not found"))
 }
 
 fn today() -> NaiveDate {
