@@ -104,7 +104,7 @@ fn RecordSheet(f: CaseFile, case: CaseView) -> impl IntoView {
     view! {
         <section class="card record-sheet" data-testid="record-sheet">
             <h2 class="sheet-title">"义务教育阶段疑似失学学生劝返情况记录表"</h2>
-            <table class="sheet">
+            <table class="sheet info">
                 <tbody>
                     <tr><th>"学校"</th><td colspan="3">{f.school_name.clone()}</td></tr>
                     <tr>
@@ -132,7 +132,8 @@ fn RecordSheet(f: CaseFile, case: CaseView) -> impl IntoView {
                 </tbody>
             </table>
             <h3>"劝返记录"</h3>
-            <table class="sheet" data-testid="persuasion-records">
+            <div class="table-wrap">
+            <table class="sheet records" data-testid="persuasion-records">
                 <thead><tr><th>"日期"</th><th>"劝返人员"</th><th>"方式"</th><th>"劝返情况"</th><th>"结果"</th><th>"家访记录"</th></tr></thead>
                 <tbody>
                     {case.records.iter().map(|r| view! {
@@ -152,6 +153,7 @@ fn RecordSheet(f: CaseFile, case: CaseView) -> impl IntoView {
                     {case.records.is_empty().then(|| view! { <tr><td colspan="6" class="muted">"尚无劝返记录"</td></tr> })}
                 </tbody>
             </table>
+            </div>
             <p class="print-only sign-lines">"学校意见：＿＿＿＿＿＿＿＿　校长（签名）：＿＿＿＿　（公章）　日期：＿＿＿＿"</p>
         </section>
     }
