@@ -287,6 +287,56 @@ async fn semester_edges_and_returned_visits(backend: Backend) {
     assert_eq!(status, StatusCode::FORBIDDEN, "another school's principal");
     let (_, audit) = get(&srv, &principal, "/api/v1/audit").await;
     assert!(audit.to_string().contains("visit.review"), "audit-logged");
+
+    // The principal assigns a head teacher as 家访审核员: she then lists and
+    // opens the school's records; without the role she cannot.
+    let head = client_for(&srv, "head").await;
+    assert_eq!(
+        get(&srv, &head, "/api/v1/reviews").await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (_, staff) = get(&srv, &principal, "/api/v1/staff").await;
+    let member = staff
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["username"] == "head")
+        .unwrap()
+        .clone();
+    let roles: Vec<Value> = member["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| json!({"role": r["role"], "class_id": r["class_id"], "subject": r["subject"]}))
+        .collect();
+    let set_roles = |roles: Vec<Value>| {
+        principal
+            .put(srv.url(&format!("/api/v1/staff/{}/roles", member["id"])))
+            .json(&json!({ "roles": roles }))
+    };
+    let mut with_review = roles.clone();
+    with_review.push(json!({"role": "reviewer"}));
+    let (status, body) = send(set_roles(with_review)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, list) = get(&srv, &head, "/api/v1/reviews?status=all").await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["id"] == id.to_string())
+    );
+    assert_eq!(
+        get(&srv, &head, &format!("/api/v1/visits/{id}")).await.0,
+        StatusCode::OK,
+        "the reviewer opens a record of another class"
+    );
+    let (status, body) = send(set_roles(roles)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        get(&srv, &head, "/api/v1/reviews").await.0,
+        StatusCode::FORBIDDEN
+    );
     srv.stop().await;
 }
 

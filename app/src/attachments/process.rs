@@ -17,7 +17,7 @@ use crate::error::AppError;
 
 /// JPEG quality of stored photos and thumbnails: no visible loss at 1600 px,
 /// about a fifth of a phone camera's file.
-const JPEG_QUALITY: u8 = 82;
+pub const JPEG_QUALITY: u8 = 82;
 /// Ceiling on what the decoder may allocate: the largest accepted image at
 /// 16 bits per channel RGBA, plus room for the decoder's own buffers.
 const MAX_DECODE_BYTES: u64 = MAX_ATTACHMENT_PIXELS * 8 + 64 * 1024 * 1024;

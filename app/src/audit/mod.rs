@@ -59,6 +59,12 @@ pub fn action_label(action: &str) -> &str {
         "quota_rules.save" => "修改家访计数规则",
         "semester.create" => "新建学期",
         "semester.update" => "修改学期",
+        "open_case" => "建立一生一案",
+        "update_case" => "修改控辍方案",
+        "close_case" => "一生一案结案",
+        "add_persuasion_record" => "填写劝返记录",
+        "home_teaching.start" => "列入送教上门",
+        "home_teaching.stop" => "移出送教上门",
         other => other,
     }
 }

@@ -21,6 +21,9 @@ pub struct Access {
     pub taught_classes: BTreeSet<i32>,
     /// Schools in an officer's town or county: read-only.
     pub overseen_schools: BTreeSet<i32>,
+    /// Schools where the person is an assigned reviewer (家访审核员): the
+    /// students read-only (to open the records they spot-check), no contacts.
+    pub reviewed_schools: BTreeSet<i32>,
     /// Schools where the person works (any leader or teacher role): whose
     /// colleagues they may pick as co-visitors, where they may upload photos.
     /// Grants no student access by itself.
@@ -43,6 +46,7 @@ impl Access {
                 Some(r) if r.is_school_leader() => access.led_schools.extend(row.school_id),
                 Some(Role::HeadTeacher) => access.head_classes.extend(row.class_id),
                 Some(Role::SubjectTeacher) => access.taught_classes.extend(row.class_id),
+                Some(Role::Reviewer) => access.reviewed_schools.extend(row.school_id),
                 Some(Role::TownOfficer) => towns.extend(row.town_id),
                 Some(Role::CountyOfficer) => counties.extend(row.county_id),
                 _ => {}
@@ -70,6 +74,12 @@ impl Access {
             && self.head_classes.is_empty()
             && self.taught_classes.is_empty()
             && self.overseen_schools.is_empty()
+            && self.reviewed_schools.is_empty()
+    }
+
+    /// Schools whose visit records the person spot-checks (已审核 / 退回).
+    pub fn reviews_school(&self, school_id: i32) -> bool {
+        self.led_schools.contains(&school_id) || self.reviewed_schools.contains(&school_id)
     }
 
     pub fn can_read_student(&self, s: &student::Model) -> bool {
@@ -77,6 +87,7 @@ impl Access {
             || self.head_classes.contains(&s.class_id)
             || self.taught_classes.contains(&s.class_id)
             || self.overseen_schools.contains(&s.school_id)
+            || self.reviewed_schools.contains(&s.school_id)
     }
 
     /// Changing a student's record: school leadership and the head teacher.
@@ -111,7 +122,9 @@ impl Access {
             .collect();
         let schools: Vec<i32> = self
             .led_schools
-            .union(&self.overseen_schools)
+            .iter()
+            .chain(&self.overseen_schools)
+            .chain(&self.reviewed_schools)
             .copied()
             .collect();
         let mut cond = Condition::any();

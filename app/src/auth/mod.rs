@@ -36,17 +36,20 @@ pub enum Role {
     HeadTeacher,
     SubjectTeacher,
     SchoolAdmin,
+    /// 家访审核员: a teacher the school assigns to spot-check visit records.
+    Reviewer,
     TownOfficer,
     CountyOfficer,
 }
 
 impl Role {
-    pub const ALL: [Role; 7] = [
+    pub const ALL: [Role; 8] = [
         Role::Principal,
         Role::VicePrincipal,
         Role::HeadTeacher,
         Role::SubjectTeacher,
         Role::SchoolAdmin,
+        Role::Reviewer,
         Role::TownOfficer,
         Role::CountyOfficer,
     ];
@@ -59,6 +62,7 @@ impl Role {
             Role::HeadTeacher => "head_teacher",
             Role::SubjectTeacher => "subject_teacher",
             Role::SchoolAdmin => "school_admin",
+            Role::Reviewer => "reviewer",
             Role::TownOfficer => "town_officer",
             Role::CountyOfficer => "county_officer",
         }
@@ -75,6 +79,7 @@ impl Role {
             Role::HeadTeacher => "班主任",
             Role::SubjectTeacher => "科任教师",
             Role::SchoolAdmin => "学校管理员",
+            Role::Reviewer => "家访审核员",
             Role::TownOfficer => "乡镇教育管理员",
             Role::CountyOfficer => "县级教育局",
         }

@@ -26,6 +26,7 @@ fn tasks(me: Me) -> impl IntoView {
     let staff = me.roles.iter().any(|r| !r.role.is_officer());
     let leader = me.roles.iter().any(|r| r.role.is_school_leader());
     let officer = me.roles.iter().any(|r| r.role.is_officer());
+    let reviewer = !leader && me.has_role(crate::auth::Role::Reviewer);
     let head = me
         .roles
         .iter()
@@ -48,6 +49,12 @@ fn tasks(me: Me) -> impl IntoView {
                 <a href="/dashboard">"全校家访进度"</a>
                 <a href="/reviews">"家访记录抽查"</a>
                 <a href="/quota-rules">"家访计数规则"</a>
+            </section>
+        })}
+        {reviewer.then(|| view! {
+            <section class="card admin-links" data-testid="reviewer-links">
+                <h2>"家访审核员"</h2>
+                <a href="/reviews">"家访记录抽查"</a>
             </section>
         })}
         {officer.then(|| view! {

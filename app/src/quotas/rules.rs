@@ -197,7 +197,8 @@ impl QuotaRules {
             Role::VicePrincipal => self.vice_principal,
             Role::SubjectTeacher => self.subject_teacher,
             Role::SchoolAdmin => self.school_admin,
-            Role::HeadTeacher | Role::TownOfficer | Role::CountyOfficer => 0,
+            // A reviewer's own visits count under their teaching role.
+            Role::HeadTeacher | Role::Reviewer | Role::TownOfficer | Role::CountyOfficer => 0,
         }
     }
 }

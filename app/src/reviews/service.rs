@@ -36,10 +36,18 @@ pub async fn list(
     current: &CurrentUser,
     filter: ReviewFilter,
 ) -> Result<Vec<VisitView>, AppError> {
-    let led = &current.access.led_schools;
-    let school_id = current
-        .access
-        .choose_school(filter.school_id, |id| led.contains(&id))?;
+    let access = &current.access;
+    let school_id = match filter.school_id {
+        Some(id) if access.reviews_school(id) => id,
+        Some(_) => return Err(AppError::Forbidden),
+        // A reviewer who leads no school reviews the school they are assigned to.
+        None => access
+            .led_schools
+            .first()
+            .or(access.reviewed_schools.first())
+            .copied()
+            .ok_or(AppError::Forbidden)?,
+    };
     let semester = semester_of_school(db, school_id, filter.semester_id).await?;
     let mut query = visit::Entity::find()
         .filter(visit::Column::SchoolId.eq(school_id))
@@ -92,7 +100,7 @@ pub async fn review(
         .one(db)
         .await?
         .ok_or_else(|| AppError::not_found("该家访记录"))?;
-    if !current.access.led_schools.contains(&v.school_id) {
+    if !current.access.reviews_school(v.school_id) {
         return Err(AppError::Forbidden);
     }
     if v.visitor_id == current.user.id {

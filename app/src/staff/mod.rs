@@ -70,10 +70,11 @@ pub struct ClassOption {
 }
 
 /// Roles a school may hand out (officer roles are the county's business).
-pub const SCHOOL_ROLES: [Role; 5] = [
+pub const SCHOOL_ROLES: [Role; 6] = [
     Role::Principal,
     Role::VicePrincipal,
     Role::HeadTeacher,
     Role::SubjectTeacher,
     Role::SchoolAdmin,
+    Role::Reviewer,
 ];
