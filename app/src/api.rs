@@ -128,6 +128,8 @@ pub struct ErrorBody {
         crate::staff::api::create_staff,
         crate::staff::api::set_roles,
         crate::staff::api::reset_password,
+        crate::staff::api::preview_teachers,
+        crate::staff::api::commit_teachers,
         crate::staff::colleagues::list_colleagues,
         crate::attachments::api::put_attachment,
         crate::attachments::api::get_attachment,
@@ -174,6 +176,7 @@ pub struct ErrorBody {
         crate::semesters::SemesterView,
         crate::semesters::SemesterInput,
         crate::roster::import::StudentForm,
+        crate::staff::import::TeacherImportReport,
     )),
     tags(
         (name = "auth", description = "登录与账号"),
@@ -326,6 +329,14 @@ pub fn router() -> Router<AppState> {
             post(import::commit_students).layer(upload_limit),
         )
         .route("/imports/students/template", get(import::student_template))
+        .route(
+            "/imports/teachers/preview",
+            post(staff::preview_teachers).layer(upload_limit),
+        )
+        .route(
+            "/imports/teachers/commit",
+            post(staff::commit_teachers).layer(upload_limit),
+        )
         .route("/audit", get(crate::audit::api::list_audit))
         .route("/staff", get(staff::list_staff).post(staff::create_staff))
         .route("/staff/{id}/roles", axum::routing::put(staff::set_roles))

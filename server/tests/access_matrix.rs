@@ -428,6 +428,16 @@ fn table() -> Vec<Case> {
         case("POST /api/v1/imports/students/commit", "import into a school", School, rule::lead_school, |w, _, s, _| {
             with(Method::POST, format!("/api/v1/imports/students/commit?school_id={}", w.school(s)), Body::Raw("application/octet-stream", w.template.clone()))
         }),
+        case("POST /api/v1/imports/teachers/preview", "teacher import preview for a school", School, rule::lead_school, |w, _, s, _| {
+            let n = w.next();
+            with(Method::POST, format!("/api/v1/imports/teachers/preview?school_id={}", w.school(s)),
+                Body::Raw("application/octet-stream", format!("姓名,用户名,角色\n矩阵教师{n},mxt{n},家访审核员\n").into_bytes()))
+        }),
+        case("POST /api/v1/imports/teachers/commit", "teacher import into a school", School, rule::lead_school, |w, _, s, _| {
+            let n = w.next();
+            with(Method::POST, format!("/api/v1/imports/teachers/commit?school_id={}", w.school(s)),
+                Body::Raw("application/octet-stream", format!("姓名,用户名,角色\n矩阵教师{n},mxt{n},家访审核员\n").into_bytes()))
+        }),
         case("GET /api/v1/imports/students/template", "import template", Nothing, rule::leaders, |_, _, _, _| get("/api/v1/imports/students/template")),
         // ---- staff
         case("GET /api/v1/staff", "a school's staff", School, rule::lead_school, |w, _, s, _| get(format!("/api/v1/staff?school_id={}", w.school(s)))),

@@ -305,7 +305,128 @@ async fn only_administrators_of_the_school_manage_staff(backend: Backend) {
     srv.stop().await;
 }
 
+/// 批量导入教师: a CSV with good and bad rows; the preview explains each
+/// bad row, the commit creates the accounts (passwords once) and updates
+/// roles, and importing the same file again changes nothing.
+async fn teachers_from_a_file(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let srv = TestServer::start(&db).await;
+    let csv = "姓名,手机号,角色,班级,学科\n\
+        新教师甲,13700000001,班主任、科任教师,三年级（1）班,语文\n\
+        新教师乙,13700000002,科任教师,三年级(1)班、四年级(1)班,数学\n\
+        新教师丙,,班主任,三年级(1)班,\n\
+        新教师丁,13700000004,校工,,\n\
+        新教师戊,13700000005,班主任,九年级(9)班,\n\
+        新教师己,13700000001,科任教师,三年级(1)班,英语\n\
+        新教师庚,13700000007,校长,,\n\
+        王建国,principal,科任教师,三年级(1)班,语文\n\
+        张伟,teacher,科任教师,三年级(1)班,音乐\n";
+    let post = |client: &reqwest::Client, step: &str| {
+        client
+            .post(srv.url(&format!("/api/v1/imports/teachers/{step}")))
+            .header("content-type", "application/octet-stream")
+            .body(csv.as_bytes().to_vec())
+    };
+    let teacher = common::client_for(&srv, "teacher").await;
+    assert_eq!(
+        post(&teacher, "preview").send().await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+
+    let admin = common::client_for(&srv, "admin").await;
+    let res = post(&admin, "preview").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let preview: Value = res.json().await.unwrap();
+    let bad: Vec<u64> = preview["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["row"].as_u64().unwrap())
+        .collect();
+    assert_eq!(bad, [4, 5, 6, 7, 8, 9], "{preview}");
+    let message = |row: u64| {
+        preview["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["row"] == row)
+            .unwrap()["message"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert!(message(5).contains("校工"));
+    assert!(message(6).contains("班级不存在"));
+    assert!(message(7).contains("重复"));
+    assert!(message(8).contains("校长"));
+    assert!(message(9).contains("校长"));
+    assert_eq!(
+        (preview["to_create"].as_u64(), preview["to_update"].as_u64()),
+        (Some(2), Some(1)),
+        "{preview}"
+    );
+    assert_eq!(preview["committed"], false);
+
+    let committed: Value = post(&admin, "commit")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(committed["committed"], true);
+    let created = committed["created"].as_array().unwrap();
+    assert_eq!(created.len(), 2, "{committed}");
+    let password = created
+        .iter()
+        .find(|c| c["username"] == "13700000002")
+        .unwrap()["initial_password"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let newcomer = srv.fresh_client();
+    let res = login_with(
+        &newcomer,
+        &srv.url("/api/v1/session"),
+        "13700000002",
+        &password,
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let (status, me) = {
+        let r = newcomer.get(srv.url("/api/v1/me")).send().await.unwrap();
+        (r.status(), r.json::<Value>().await.unwrap())
+    };
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(me["must_change_password"], true);
+    assert_eq!(
+        me["roles"].as_array().unwrap().len(),
+        2,
+        "two classes taught"
+    );
+
+    let again: Value = post(&admin, "commit")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            again["to_create"].as_u64(),
+            again["to_update"].as_u64(),
+            again["unchanged"].as_u64()
+        ),
+        (Some(0), Some(0), Some(3)),
+        "{again}"
+    );
+    assert!(again["created"].as_array().unwrap().is_empty());
+    srv.stop().await;
+}
+
 on_both_backends!(
+    teachers_from_a_file,
     admin_creates_an_account_that_must_change_its_password,
     roles_are_checked_against_the_school,
     reset_gives_a_new_initial_password_and_ends_sessions,

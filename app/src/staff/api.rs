@@ -1,16 +1,21 @@
 //! REST endpoints for staff accounts (school administrators and leaders).
 
 use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 
+use super::import::{self, TeacherImportReport};
 use super::{
     ClassOption, CreateStaffRequest, InitialPassword, SetRolesRequest, StaffMember, service,
 };
 use crate::api::{ApiJson, ApiPath, ErrorBody};
 use crate::auth::current_user::CurrentUser;
 use crate::error::AppError;
+use crate::roster::import::api::file_bytes;
+use crate::roster::import::table::read_table;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -103,6 +108,50 @@ pub async fn reset_password(
 ) -> Result<Json<InitialPassword>, AppError> {
     let school_id = service::managed_school(&current, query.school_id)?;
     service::reset_password(&state.db, &current, school_id, id)
+        .await
+        .map(Json)
+}
+
+/// Check a teacher list (.xlsx, .xls or .csv: 姓名, 用户名 or 手机号, 角色,
+/// 班级, 学科) and report what importing it would do; changes nothing.
+#[utoipa::path(post, path = "/api/v1/imports/teachers/preview", tag = "staff", params(SchoolQuery),
+    request_body(content = Vec<u8>, description = "The .xlsx, .xls or .csv file", content_type = "application/octet-stream"),
+    responses(
+        (status = 200, description = "What the import would do, with every bad row explained", body = TeacherImportReport),
+        (status = 403, description = "Not an administrator of this school", body = ErrorBody),
+        (status = 422, description = "Unreadable file or missing columns", body = ErrorBody),
+    ))]
+pub async fn preview_teachers(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Query(query): Query<SchoolQuery>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<TeacherImportReport>, AppError> {
+    let school_id = service::managed_school(&current, query.school_id)?;
+    let table = read_table(&file_bytes(body)?)?;
+    import::preview(&state.db, &current, school_id, &table)
+        .await
+        .map(Json)
+}
+
+/// Create the new accounts (initial passwords in the answer, once) and set
+/// the roles of the school's existing ones, in one transaction.
+#[utoipa::path(post, path = "/api/v1/imports/teachers/commit", tag = "staff", params(SchoolQuery),
+    request_body(content = Vec<u8>, description = "The .xlsx, .xls or .csv file", content_type = "application/octet-stream"),
+    responses(
+        (status = 200, description = "What was imported, with the initial passwords", body = TeacherImportReport),
+        (status = 403, description = "Not an administrator of this school", body = ErrorBody),
+        (status = 422, description = "Unreadable file or missing columns", body = ErrorBody),
+    ))]
+pub async fn commit_teachers(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Query(query): Query<SchoolQuery>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<TeacherImportReport>, AppError> {
+    let school_id = service::managed_school(&current, query.school_id)?;
+    let table = read_table(&file_bytes(body)?)?;
+    import::commit(&state.db, &current, school_id, &table)
         .await
         .map(Json)
 }

@@ -2,6 +2,7 @@
 //! initial password is shown once and must be changed at first login),
 //! assigns roles and classes, and resets forgotten passwords.
 
+pub mod import;
 pub mod page;
 pub mod server_fns;
 

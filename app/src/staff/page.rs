@@ -34,6 +34,7 @@ fn staff_view(me: Me) -> impl IntoView {
                 match overview.await {
                     Ok((staff, classes)) => view! {
                         <CreateForm create classes/>
+                        <TeacherImport/>
                         <StaffList staff reset/>
                     }.into_any(),
                     Err(error) => view! { <ErrorNotice error/> }.into_any(),
@@ -142,5 +143,95 @@ fn StaffList(staff: Vec<StaffMember>, reset: ServerAction<ResetStaffPassword>) -
                 }).collect_view()}
             </tbody>
         </table>
+    }
+}
+
+/// 批量导入教师: choose a file, check it (every bad row explained), then
+/// import; the new accounts' initial passwords are listed once, to print.
+#[component]
+fn TeacherImport() -> impl IntoView {
+    use super::import::TeacherImportReport;
+    let file = StoredValue::new_local(None::<web_sys::File>);
+    let report = RwSignal::new(None::<TeacherImportReport>);
+    let problem = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let pick = move |ev: leptos::ev::Event| {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let chosen = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+                .and_then(|input| input.files())
+                .and_then(|files| files.get(0));
+            file.set_value(chosen);
+            report.set(None);
+            problem.set(None);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (ev, file);
+    };
+    let send = move |step: &'static str| {
+        #[cfg(feature = "hydrate")]
+        {
+            let Some(chosen) = file.get_value() else {
+                problem.set(Some("请先选择文件".into()));
+                return;
+            };
+            busy.set(true);
+            leptos::task::spawn_local(async move {
+                let url = format!("/api/v1/imports/teachers/{step}");
+                let answer = crate::sync::http::post_blob::<TeacherImportReport>(
+                    &url,
+                    &chosen,
+                    "application/octet-stream",
+                )
+                .await;
+                busy.set(false);
+                match answer {
+                    Ok(r) => {
+                        problem.set(None);
+                        report.set(Some(r));
+                    }
+                    Err(e) => problem.set(Some(e.to_string())),
+                }
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = step;
+    };
+    view! {
+        <details class="card">
+            <summary>"批量导入教师"</summary>
+            <p class="hint">"Excel 或 CSV，表头：姓名、用户名（或手机号）、角色（校长、副校长、班主任、科任教师、学校管理员、家访审核员，多个用顿号分隔）、班级（如 三年级(1)班）、学科。先检查，再导入；再次导入同一文件不会重复建账号。"</p>
+            <input type="file" accept=".xlsx,.xls,.csv" data-testid="teacher-file" on:change=pick/>
+            <div class="admin-links">
+                <button type="button" class="secondary" disabled=move || busy.get() on:click=move |_| send("preview")>"检查"</button>
+                <button type="button" class="primary" data-testid="teacher-commit"
+                    disabled=move || busy.get() || !report.get().is_some_and(|r| !r.committed && r.valid_rows > 0)
+                    on:click=move |_| send("commit")>"导入"</button>
+            </div>
+            {move || problem.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
+            {move || report.get().map(|r| view! {
+                <p data-testid="teacher-report">{format!(
+                    "共 {} 行：{} 行有效（新建 {}，更新角色 {}，无变化 {}），{} 行有错误{}",
+                    r.total_rows, r.valid_rows, r.to_create, r.to_update, r.unchanged,
+                    r.errors.iter().map(|e| e.row).collect::<std::collections::BTreeSet<_>>().len(),
+                    if r.committed { "。已导入。" } else { "。" }
+                )}</p>
+                <ul class="plain">
+                    {r.errors.iter().map(|e| view! { <li class="error">{format!("第 {} 行「{}」：{}", e.row, e.column, e.message)}</li> }).collect_view()}
+                </ul>
+                {(!r.created.is_empty()).then(|| view! {
+                    <p class="notice">"新账号的初始密码只显示这一次，请打印或抄下后当面转告本人；首次登录须修改密码。"</p>
+                    <table class="data" data-testid="teacher-passwords">
+                        <thead><tr><th>"用户名"</th><th>"初始密码"</th></tr></thead>
+                        <tbody>
+                            {r.created.iter().map(|p| view! { <tr><td>{p.username.clone()}</td><td><strong>{p.initial_password.clone()}</strong></td></tr> }).collect_view()}
+                        </tbody>
+                    </table>
+                })}
+            })}
+        </details>
     }
 }

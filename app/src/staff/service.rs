@@ -97,7 +97,7 @@ pub async fn list_classes(
 
 /// Check role inputs against the school: known school roles, classes of
 /// this school, subjects where needed, no duplicates.
-async fn role_rows(
+pub async fn role_rows(
     db: &impl ConnectionTrait,
     current: &CurrentUser,
     school_id: i32,
@@ -245,7 +245,7 @@ pub async fn create_staff(
     })
 }
 
-fn is_principal_of(current: &CurrentUser, school_id: i32) -> bool {
+pub fn is_principal_of(current: &CurrentUser, school_id: i32) -> bool {
     current
         .roles
         .iter()
@@ -327,7 +327,8 @@ pub async fn set_roles(
     roles: Vec<RoleInput>,
 ) -> Result<StaffMember, AppError> {
     let member = staff_of_school(db, current, school_id, user_id).await?;
-    let txn = db.begin().await?;
+    // Reads, then writes: see `begin_write`.
+    let txn = crate::db::begin_write(db).await?;
     let rows = role_rows(&txn, current, school_id, user_id, &roles).await?;
     let before: Vec<String> = user_role::Entity::find()
         .filter(user_role::Column::UserId.eq(user_id))

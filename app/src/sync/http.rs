@@ -98,3 +98,21 @@ pub async fn put_blob(url: &str, blob: &web_sys::Blob, content_type: &str) -> Re
     .await
     .map(|_| ())
 }
+
+/// Sends a file as the raw request body and reads the JSON answer (imports).
+pub async fn post_blob<T: DeserializeOwned>(
+    url: &str,
+    blob: &web_sys::Blob,
+    content_type: &str,
+) -> Result<T, AppError> {
+    let body: &JsValue = blob.as_ref();
+    json(
+        send(
+            accept_json(Request::post(url))
+                .header("Content-Type", content_type)
+                .body(body.clone()),
+        )
+        .await?,
+    )
+    .await
+}

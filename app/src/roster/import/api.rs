@@ -16,7 +16,8 @@ use crate::staff::api::SchoolQuery;
 use crate::staff::service::managed_school;
 use crate::state::AppState;
 
-fn file_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, AppError> {
+/// The upload, or the size error when the route's body limit was hit.
+pub fn file_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, AppError> {
     body.map_err(|_| file_too_large())
 }
 
