@@ -48,6 +48,7 @@ pub fn action_label(action: &str) -> &str {
         "reset_password" => "重置密码",
         "set_roles" => "调整角色",
         "import_students" => "导入学生名册",
+        "import_teachers" => "批量导入教师",
         "change_status" => "变更学籍状态",
         "move_class" => "调整班级",
         "visit.create" => "提交家访记录",
