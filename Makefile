@@ -37,10 +37,12 @@ test: test-tools
 e2e: build
 	cd end2end && npx playwright test
 
-## bench: county-scale quota figures (SQLite + a throwaway PostgreSQL), then client figures
+## bench: county-scale quota figures and sync/photo ingest against raw writes (SQLite + a
+## throwaway PostgreSQL), then client figures
 ## (bundle size, 12 MP photo on the phone); prints, never fails on a number
 bench: test-tools build
 	scripts/with-postgres.sh cargo bench -p server --bench county
+	scripts/with-postgres.sh cargo bench -p server --bench ingest
 	cd end2end && npx playwright test -c bench.config.ts
 
 ## lint: formatting and clippy (server and wasm client)
