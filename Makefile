@@ -10,7 +10,7 @@ JIAFANG_DATABASE_URL  ?= sqlite://data/jiafang.sqlite?mode=rwc
 JIAFANG_STORAGE_DIR   ?= data/photos
 JIAFANG_SITE_ROOT     ?= target/site
 
-.PHONY: run test lint e2e bench build tools test-tools
+.PHONY: run test lint e2e bench build tools test-tools fuzz
 # Steps depend on each other (tools before builds, builds before tests).
 .NOTPARALLEL:
 
@@ -32,6 +32,8 @@ run: tools build
 test: test-tools
 	scripts/with-postgres.sh cargo test -p migrations -p app -p server --features app/ssr --no-fail-fast
 	$(MAKE) --no-print-directory e2e
+	@# Quick API fuzz (~1,300 requests) against the release binary e2e just built.
+	scripts/fuzz-api.sh quick target/release/jiafang
 
 ## e2e: release build + Playwright in headless Chromium
 e2e: build
@@ -44,6 +46,10 @@ bench: test-tools build
 	scripts/with-postgres.sh cargo bench -p server --bench county
 	scripts/with-postgres.sh cargo bench -p server --bench ingest
 	cd end2end && npx playwright test -c bench.config.ts
+
+## fuzz: schemathesis over every /api/v1 operation as 6 accounts (> 10,000 requests, ~10 min)
+fuzz: test-tools build
+	scripts/fuzz-api.sh full target/release/jiafang
 
 ## lint: formatting and clippy (server and wasm client)
 lint:

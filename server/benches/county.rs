@@ -844,6 +844,7 @@ async fn generate(db: &DatabaseConnection) -> BenchResult<County> {
                 no_signature_reason: Set(Some("家长不在家".into())),
                 flagged: Set(false),
                 plan_id: Set(None),
+                duration_minutes: Set(None),
                 revision: Set(1),
                 body_hash: Set(body_hash.clone()),
                 created_at: Set(at),

@@ -2,6 +2,7 @@
 // The Leptos view types of the larger pages nest deeply.
 #![recursion_limit = "256"]
 
+pub mod backup;
 pub mod demo;
 mod security;
 mod service_worker;

@@ -101,6 +101,18 @@ fn unreadable() -> AppError {
     }
 }
 
+/// Whether the main image's scan is followed by the end-of-image marker.
+/// Neither marker can occur inside entropy-coded data (0xFF is stuffed),
+/// and searching after the last start-of-scan skips an EXIF thumbnail's own
+/// end marker.
+fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let last_scan = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]);
+    match last_scan {
+        Some(at) => bytes[at..].windows(2).any(|w| w == [0xFF, 0xD9]),
+        None => false,
+    }
+}
+
 /// Check, orient, downscale and re-encode an uploaded image declared as
 /// `content_type`.
 pub fn process(bytes: &[u8], content_type: &str) -> Result<Processed, AppError> {
@@ -110,6 +122,15 @@ pub fn process(bytes: &[u8], content_type: &str) -> Result<Processed, AppError> 
     let kind = ImageKind::sniff(bytes).ok_or_else(|| unsupported("文件不是 JPEG 或 PNG 图片"))?;
     if kind != declared {
         return Err(unsupported("文件内容与声明的图片类型不符"));
+    }
+
+    // The JPEG decoder pads a file cut short with grey rows; refuse it
+    // instead, so a half-received photo is never kept as evidence.
+    if kind == ImageKind::Jpeg && !jpeg_is_complete(bytes) {
+        return Err(AppError::Invalid {
+            field: None,
+            message: "图片不完整（JPEG 文件被截断），请重新拍摄或选择".into(),
+        });
     }
 
     // The header alone tells the size: refuse huge images before any pixel
@@ -214,6 +235,22 @@ mod tests {
             }
         });
         encode_jpeg(&img).unwrap()
+    }
+
+    #[test]
+    fn a_jpeg_cut_short_is_refused() {
+        let whole = jpeg(320, 240);
+        assert!(jpeg_is_complete(&whole));
+        assert!(process(&whole, "image/jpeg").is_ok());
+        for keep in [whole.len() / 2, whole.len() - 2] {
+            assert!(!jpeg_is_complete(&whole[..keep]), "cut at {keep}");
+            let err = process(&whole[..keep], "image/jpeg").err().unwrap();
+            assert!(err.to_string().contains("不完整"), "{err}");
+        }
+        // Trailing bytes after the end marker (a polyglot) are no truncation.
+        let mut polyglot = whole.clone();
+        polyglot.extend(b"PK\x03\x04 trailing");
+        assert!(jpeg_is_complete(&polyglot));
     }
 
     /// An EXIF APP1 segment (big-endian TIFF) with the orientation and a GPS

@@ -224,7 +224,7 @@ pub async fn save_roll_call(
         ));
     }
 
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let now = Utc::now();
     let existing = roll_call::Entity::find()
         .filter(roll_call::Column::ClassId.eq(c.id))

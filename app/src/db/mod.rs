@@ -51,6 +51,20 @@ fn prepare_sqlite_url(url: &str) -> Result<String, DbErr> {
     })
 }
 
+/// A transaction that will write. On SQLite it takes the write lock at
+/// `BEGIN IMMEDIATE`, waiting for other writers (busy timeout), instead
+/// of reading first and failing with "database is locked" when it then
+/// writes after another connection has (every request saves its session,
+/// so that is common). PostgreSQL ignores the mode.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTransaction, DbErr> {
+    use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}
+
 /// A unique-key conflict: how a retry racing its original shows up when
 /// both insert the same client-made id (or the same attachment hash).
 pub fn is_unique_violation(err: &DbErr) -> bool {

@@ -113,7 +113,7 @@ pub async fn save_case(
         return Err(AppError::Forbidden);
     }
     first_error(input.validate(today))?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let now = Utc::now();
     let action = match open_case(&txn, student_id).await? {
         Some(case) => {
@@ -224,7 +224,7 @@ pub async fn add_record(
             return Err(AppError::invalid("visit_id", "所选家访记录不属于该学生"));
         }
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let now = Utc::now();
     let case = match open_case(&txn, student_id).await? {
         Some(case) => case,

@@ -8,7 +8,7 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, Set,
 };
 
 use crate::audit::{self, AuditEntry};
@@ -205,7 +205,7 @@ pub async fn save(
         }
     };
 
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let scope = match school_id {
         Some(id) => quota_rule::Column::SchoolId.eq(id),
         None => quota_rule::Column::SchoolId.is_null(),

@@ -8,7 +8,7 @@ use chrono::{Datelike, NaiveDate};
 use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use sha2::{Digest, Sha256};
 
@@ -515,7 +515,7 @@ pub async fn submit_scan(
     // File first, row last: a row always has its file.
     state.storage.put(&key, bytes).await?;
     let now = chrono::Utc::now();
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let existing = monthly_report::Entity::find()
         .filter(monthly_report::Column::SchoolId.eq(school_id))
         .filter(monthly_report::Column::Month.eq(month.code()))

@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, QueryOrder, Set, TransactionTrait,
+    QueryFilter, QueryOrder, Set,
 };
 
 use crate::audit::{self, AuditEntry};
@@ -223,7 +223,7 @@ pub async fn create(
             .and_then(|r| r.county_id)
             .ok_or(AppError::Forbidden)?,
     };
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     refuse_overlap(&txn, county_id, input.school_id, None, &input).await?;
     let row = semester::ActiveModel {
         county_id: Set(county_id),
@@ -260,7 +260,7 @@ pub async fn update(
             message: format!("{}已结束，不能再修改", row.name),
         });
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     refuse_overlap(&txn, row.county_id, row.school_id, Some(row.id), &input).await?;
     let mut change: semester::ActiveModel = row.into();
     change.name = Set(input.name.trim().to_owned());

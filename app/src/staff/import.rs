@@ -36,7 +36,7 @@ mod service {
     use chrono::Utc;
     use sea_orm::{
         ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-        QueryFilter, Set, TransactionTrait,
+        QueryFilter, Set,
     };
 
     use super::TeacherImportReport;
@@ -381,7 +381,7 @@ mod service {
         school_id: i32,
         table: &Table,
     ) -> Result<TeacherImportReport, AppError> {
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         let plan = plan(&txn, current, school_id, table).await?;
         let mut report = plan.report;
         let now = Utc::now();

@@ -197,7 +197,7 @@ pub async fn create_staff(
     let password = generate_initial_password();
     let hash = hash_password_async(password.clone()).await?;
 
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     if user::Entity::find()
         .filter(user::Column::Username.eq(&username))
         .one(&txn)

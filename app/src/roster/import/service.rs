@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, QueryFilter, Set, TransactionTrait,
+    IntoActiveModel, QueryFilter, Set,
 };
 
 use super::columns::{ColumnMap, halfwidth};
@@ -47,7 +47,7 @@ pub async fn commit(
     actor_id: i32,
     table: &Table,
 ) -> Result<ImportReport, AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let today = today();
     let plan = plan(&txn, school_id, table, today).await?;
     let mut classes = plan.classes.clone();
