@@ -12,7 +12,6 @@ use super::cases::{
 use crate::auth::pages::Authenticated;
 use crate::layout::{ErrorNotice, Loading};
 use crate::remote::{Remote, remote_json};
-use crate::roster::StudentStatus;
 
 #[component]
 pub fn CasePage() -> impl IntoView {
@@ -48,11 +47,7 @@ fn Contents(f: CaseFile, file: Remote<CaseFile>) -> impl IntoView {
     let shown = open.clone().or_else(|| past.first().cloned());
     // The server opens cases only for students out of school (or keeps the
     // open one); the forms follow the same rule.
-    let active = open.is_some()
-        || matches!(
-            f.student.summary.status,
-            StudentStatus::SuspectedDropout | StudentStatus::Dropout | StudentStatus::Persuading
-        );
+    let active = open.is_some() || f.student.summary.status.is_out_of_school();
     let print = move |_| {
         #[cfg(feature = "hydrate")]
         if let Some(w) = web_sys::window() {

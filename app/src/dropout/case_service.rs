@@ -24,8 +24,7 @@ use crate::error::AppError;
 use crate::roster::StudentStatus;
 use crate::roster::service::get_student;
 use crate::visits::VisitReason;
-use crate::visits::lookup::{People, photo_counts};
-use crate::visits::model::FieldError;
+use crate::visits::lookup::{People, first_error, photo_counts};
 
 const OPEN: &str = "open";
 const CLOSED: &str = "closed";
@@ -290,13 +289,6 @@ pub async fn add_record(
     case_file(db, current, student_id).await
 }
 
-fn first_error(errors: Vec<FieldError>) -> Result<(), AppError> {
-    match errors.into_iter().next() {
-        Some(e) => Err(AppError::invalid(e.field, e.message)),
-        None => Ok(()),
-    }
-}
-
 /// Unknown ids and other schools' students get the same answer (403).
 async fn find_student(
     db: &DatabaseConnection,
@@ -309,10 +301,7 @@ async fn find_student(
 }
 
 fn is_out_of_school(s: &student::Model) -> bool {
-    matches!(
-        StudentStatus::from_code(&s.status),
-        Some(StudentStatus::SuspectedDropout | StudentStatus::Dropout | StudentStatus::Persuading)
-    )
+    StudentStatus::from_code(&s.status).is_some_and(StudentStatus::is_out_of_school)
 }
 
 async fn open_case(

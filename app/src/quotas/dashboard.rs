@@ -280,10 +280,7 @@ pub async fn school_dashboard(
 const FREQUENT_ABSENCE_DAYS: u32 = 3;
 
 fn is_out_of_school(s: &student::Model) -> bool {
-    matches!(
-        StudentStatus::from_code(&s.status),
-        Some(StudentStatus::SuspectedDropout | StudentStatus::Dropout | StudentStatus::Persuading)
-    )
+    StudentStatus::from_code(&s.status).is_some_and(StudentStatus::is_out_of_school)
 }
 
 /// Roll-call absences per student of the school in the semester, one query.

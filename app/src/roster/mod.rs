@@ -86,6 +86,15 @@ impl StudentStatus {
         )
     }
 
+    /// Away from school and followed up by the dropout ledgers: 疑似辍学,
+    /// 辍学 or 劝返中 (a case file and 劝返 records belong to them).
+    pub fn is_out_of_school(self) -> bool {
+        matches!(
+            self,
+            StudentStatus::SuspectedDropout | StudentStatus::Dropout | StudentStatus::Persuading
+        )
+    }
+
     /// On the class's roll (在籍): everyone except those transferred out,
     /// suspended (休学) or taken off the books (销号). Dropouts stay on
     /// the roll: they are the ones to visit, and the dropout rate counts
