@@ -28,9 +28,9 @@ run: tools build
 	JIAFANG_SITE_ROOT='$(JIAFANG_SITE_ROOT)' \
 	./target/release/jiafang
 
-## test: Rust tests (SQLite + a throwaway PostgreSQL), then Playwright end-to-end tests
+## test: Rust tests (SQLite + a throwaway PostgreSQL and S3 server), then Playwright end-to-end tests
 test: test-tools
-	scripts/with-postgres.sh cargo test -p migrations -p app -p server --features app/ssr --no-fail-fast
+	scripts/with-postgres.sh scripts/with-s3.sh cargo test -p migrations -p app -p server --features app/ssr --no-fail-fast
 	$(MAKE) --no-print-directory e2e
 	@# Quick API fuzz (~1,300 requests) against the release binary e2e just built.
 	scripts/fuzz-api.sh quick target/release/jiafang

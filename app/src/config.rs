@@ -10,6 +10,9 @@ pub struct Config {
     pub bind: SocketAddr,
     /// Where photos and signatures are stored (local storage backend).
     pub storage_dir: PathBuf,
+    /// An S3-compatible bucket instead of `storage_dir`, for several
+    /// instances behind a load balancer (`JIAFANG_S3_BUCKET` turns it on).
+    pub s3: Option<S3Config>,
     /// Seed the demo county, schools and accounts (idempotent).
     pub demo: bool,
     /// The cargo-leptos site directory holding /pkg and the public assets.
@@ -20,6 +23,34 @@ pub struct Config {
     pub trust_proxy: bool,
     /// Log as JSON lines (for log collectors) instead of readable text.
     pub log_json: bool,
+}
+
+/// An S3-compatible bucket (AWS S3, MinIO, 阿里云 OSS, 腾讯云 COS…).
+#[derive(Clone)]
+pub struct S3Config {
+    pub bucket: String,
+    /// `https://oss-cn-hangzhou.aliyuncs.com`, `http://127.0.0.1:9000`…;
+    /// none means AWS itself.
+    pub endpoint: Option<String>,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    /// Prepended to every object key, e.g. `jiafang/`, to share a bucket.
+    pub prefix: String,
+}
+
+/// The secret never reaches a log line.
+impl std::fmt::Debug for S3Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Config")
+            .field("bucket", &self.bucket)
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"***")
+            .field("prefix", &self.prefix)
+            .finish()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +90,7 @@ impl Config {
             storage_dir: get("JIAFANG_STORAGE_DIR")
                 .unwrap_or_else(|| "data/photos".into())
                 .into(),
+            s3: s3_from(&get)?,
             demo: flag(get("JIAFANG_DEMO")),
             site_root: get("JIAFANG_SITE_ROOT")
                 .or_else(|| get("LEPTOS_SITE_ROOT"))
@@ -73,6 +105,42 @@ impl Config {
     pub fn is_sqlite(&self) -> bool {
         self.database_url.starts_with("sqlite:")
     }
+}
+
+fn s3_from(get: &impl Fn(&str) -> Option<String>) -> Result<Option<S3Config>, ConfigError> {
+    let Some(bucket) = get("JIAFANG_S3_BUCKET") else {
+        return Ok(None);
+    };
+    let required = |name: &'static str| {
+        get(name).ok_or(ConfigError::Invalid {
+            name,
+            message: "required when JIAFANG_S3_BUCKET is set".into(),
+        })
+    };
+    let endpoint = get("JIAFANG_S3_ENDPOINT");
+    if let Some(url) = &endpoint
+        && !(url.starts_with("https://") || url.starts_with("http://"))
+    {
+        return Err(ConfigError::Invalid {
+            name: "JIAFANG_S3_ENDPOINT",
+            message: format!("{url}: expected an http:// or https:// URL"),
+        });
+    }
+    let prefix = get("JIAFANG_S3_PREFIX").unwrap_or_default();
+    if prefix.starts_with('/') || prefix.contains("..") {
+        return Err(ConfigError::Invalid {
+            name: "JIAFANG_S3_PREFIX",
+            message: format!("{prefix}: a relative key prefix such as jiafang/"),
+        });
+    }
+    Ok(Some(S3Config {
+        bucket,
+        endpoint,
+        region: get("JIAFANG_S3_REGION").unwrap_or_else(|| "us-east-1".into()),
+        access_key_id: required("JIAFANG_S3_ACCESS_KEY_ID")?,
+        secret_access_key: required("JIAFANG_S3_SECRET_ACCESS_KEY")?,
+        prefix,
+    }))
 }
 
 fn flag(value: Option<String>) -> bool {
@@ -113,6 +181,33 @@ mod tests {
         .unwrap();
         assert!(!c.is_sqlite());
         assert!(c.demo);
+    }
+
+    #[test]
+    fn s3_is_off_by_default_and_complete_when_on() {
+        assert!(parse(&[]).unwrap().s3.is_none());
+        let err = parse(&[("JIAFANG_S3_BUCKET", "photos")]).unwrap_err();
+        assert!(
+            err.to_string().contains("JIAFANG_S3_ACCESS_KEY_ID"),
+            "{err}"
+        );
+        let c = parse(&[
+            ("JIAFANG_S3_BUCKET", "photos"),
+            ("JIAFANG_S3_ENDPOINT", "http://127.0.0.1:9000"),
+            ("JIAFANG_S3_ACCESS_KEY_ID", "key"),
+            ("JIAFANG_S3_SECRET_ACCESS_KEY", "very-secret"),
+        ])
+        .unwrap();
+        let s3 = c.s3.expect("on");
+        assert_eq!(s3.region, "us-east-1");
+        assert!(!format!("{s3:?}").contains("very-secret"));
+        let bad = parse(&[
+            ("JIAFANG_S3_BUCKET", "photos"),
+            ("JIAFANG_S3_ENDPOINT", "127.0.0.1:9000"),
+            ("JIAFANG_S3_ACCESS_KEY_ID", "key"),
+            ("JIAFANG_S3_SECRET_ACCESS_KEY", "s"),
+        ]);
+        assert!(bad.is_err());
     }
 
     #[test]

@@ -15,7 +15,7 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub config: Arc<Config>,
     pub leptos_options: LeptosOptions,
-    /// Photo and signature files (a local directory, later object storage).
+    /// Photo and signature files (a local directory or an S3-compatible bucket).
     pub storage: Arc<dyn BlobStore>,
 }
 

@@ -63,6 +63,15 @@ fn sqlite_file(config: &Config) -> Result<PathBuf, BoxError> {
     if !config.is_sqlite() {
         return Err(POSTGRES_HELP.into());
     }
+    if let Some(s3) = &config.s3 {
+        return Err(format!(
+            "the photos are in the S3 bucket {}: this command copies a local photo directory. Keep the \
+             bucket's own versioning or replication on, and back up the database file with \
+             `sqlite3 FILE \"VACUUM INTO 'copy.sqlite'\"`",
+            s3.bucket
+        )
+        .into());
+    }
     sqlite_path(&config.database_url)
         .ok_or_else(|| "JIAFANG_DATABASE_URL names no SQLite file (in-memory database)".into())
 }

@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::attachments::storage::LocalDirStore;
+use app::attachments::storage::{BlobStore, LocalDirStore, S3Store};
 use app::auth::session_store::DbSessionStore;
 use app::config::Config;
 use app::state::AppState;
@@ -62,17 +62,22 @@ pub async fn build_state(config: Config) -> Result<AppState, BoxError> {
         .site_pkg_dir("pkg")
         .site_addr(config.bind)
         .build();
-    let storage = LocalDirStore::new(&config.storage_dir).map_err(|e| {
-        format!(
-            "cannot create the storage directory {}: {e}",
-            config.storage_dir.display()
-        )
-    })?;
+    let storage: Arc<dyn BlobStore> = match &config.s3 {
+        Some(s3) => Arc::new(
+            S3Store::new(s3).map_err(|e| format!("cannot use the S3 bucket {}: {e}", s3.bucket))?,
+        ),
+        None => Arc::new(LocalDirStore::new(&config.storage_dir).map_err(|e| {
+            format!(
+                "cannot create the storage directory {}: {e}",
+                config.storage_dir.display()
+            )
+        })?),
+    };
     Ok(AppState {
         db,
         config: Arc::new(config),
         leptos_options,
-        storage: Arc::new(storage),
+        storage,
     })
 }
 

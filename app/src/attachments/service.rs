@@ -47,6 +47,15 @@ fn saved(row: &attachment::Model) -> AttachmentSaved {
     }
 }
 
+/// Decoding, re-encoding and thumbnailing keep a core busy and can take
+/// ~200 MB for a large photo. More of them at once than there are cores adds
+/// only memory and latency (200 phones handing in at term end), so uploads
+/// take turns.
+static IMAGE_WORK: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+    tokio::sync::Semaphore::new(cores)
+});
+
 /// Store an upload. `Ok((true, _))` when it is new (201), `Ok((false, _))`
 /// when it was already there (a retry: 200 with the same answer, nothing
 /// reprocessed).
@@ -76,9 +85,15 @@ pub async fn put(
     }
 
     let content_type = content_type.to_owned();
-    let processed = tokio::task::spawn_blocking(move || process(&body, &content_type))
-        .await
-        .map_err(|e| AppError::internal("image processing task", e))??;
+    let processed = {
+        let _turn = IMAGE_WORK
+            .acquire()
+            .await
+            .map_err(|e| AppError::internal("image processing queue", e))?;
+        tokio::task::spawn_blocking(move || process(&body, &content_type))
+            .await
+            .map_err(|e| AppError::internal("image processing task", e))??
+    };
     let row = attachment::Model {
         sha256: sha.to_owned(),
         content_type: processed.kind.content_type().to_owned(),

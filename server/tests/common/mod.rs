@@ -112,9 +112,12 @@ impl TestServer {
 
     /// Start with an existing client (its cookie jar), e.g. after a restart.
     pub async fn start_with_client(db: &TestDb, client: Client) -> TestServer {
-        let state = server::build_state(config_for(&db.url))
-            .await
-            .expect("server state");
+        Self::start_with_config(config_for(&db.url), client).await
+    }
+
+    /// Start with a configuration of the test's own (another photo store…).
+    pub async fn start_with_config(config: Config, client: Client) -> TestServer {
+        let state = server::build_state(config).await.expect("server state");
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind loopback");
