@@ -89,7 +89,8 @@ pub fn router(state: AppState) -> Router {
         .with_same_site(SameSite::Lax)
         .with_secure(state.config.secure_cookie)
         .with_path("/")
-        .with_always_save(true)
+        // Saved only when changed: CurrentUser::from_session marks it
+        // changed once an hour so the idle expiry still moves.
         .with_expiry(Expiry::OnInactivity(time::Duration::days(
             SESSION_IDLE_DAYS,
         )));

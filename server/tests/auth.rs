@@ -128,6 +128,53 @@ async fn session_survives_restart_and_logout_ends_it(backend: Backend) {
     srv.stop().await;
 }
 
+/// The stored session is rewritten (its idle expiry moved) at most once an
+/// hour, not on every request: a write per request was most of a sync's
+/// cost on SQLite.
+async fn the_session_expiry_moves_hourly_not_per_request(backend: Backend) {
+    use app::db::entities::session;
+    use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
+    let db = TestDb::new(backend).await;
+    let srv = TestServer::start(&db).await;
+    srv.login_ok("teacher").await;
+    let conn = app::db::connect(&db.url).await.unwrap();
+    let stored = || async {
+        let rows = session::Entity::find().all(&conn).await.unwrap();
+        assert_eq!(rows.len(), 1, "one session");
+        rows.into_iter().next().unwrap()
+    };
+    let at_login = stored().await;
+    // A second later, a rewrite would show as a later expiry.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    for _ in 0..3 {
+        assert_eq!(srv.get_json("/api/v1/quota").await.0, StatusCode::OK);
+    }
+    assert_eq!(
+        stored().await,
+        at_login,
+        "requests within the hour write nothing"
+    );
+
+    // As if the last move were two hours ago and the expiry a day nearer.
+    let mut data: Value = serde_json::from_str(&at_login.data).unwrap();
+    let two_hours_ago = chrono::Utc::now().timestamp() - 7200;
+    data["touched_at"] = json!(two_hours_ago);
+    let mut row = at_login.clone().into_active_model();
+    row.data = Set(data.to_string());
+    row.expires_at = Set(at_login.expires_at - 86_400);
+    row.update(&conn).await.unwrap();
+
+    assert_eq!(srv.get_json("/api/v1/quota").await.0, StatusCode::OK);
+    let moved = stored().await;
+    assert!(
+        moved.expires_at >= at_login.expires_at,
+        "the expiry moved again"
+    );
+    let touched: Value = serde_json::from_str(&moved.data).unwrap();
+    assert!(touched["touched_at"].as_i64().unwrap() > two_hours_ago);
+    srv.stop().await;
+}
+
 async fn login_issues_a_fresh_session_id(backend: Backend) {
     let db = TestDb::new(backend).await;
     let srv = TestServer::start(&db).await;
@@ -377,6 +424,7 @@ on_both_backends!(
     repeated_failures_are_rate_limited,
     session_survives_restart_and_logout_ends_it,
     login_issues_a_fresh_session_id,
+    the_session_expiry_moves_hourly_not_per_request,
     forced_password_change_blocks_until_done,
     password_change_ends_other_sessions,
     cross_site_posts_are_refused,

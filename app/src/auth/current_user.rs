@@ -13,6 +13,13 @@ use crate::error::AppError;
 use crate::state::AppState;
 
 pub const SESSION_USER_KEY: &str = "user_id";
+/// When the session's expiry was last moved (unix seconds).
+pub const SESSION_TOUCHED_KEY: &str = "touched_at";
+/// Sessions end after weeks without use. Saving the session on every
+/// request to move that date cost a database write per request, the
+/// largest part of a visit sync on SQLite; moving it at most once an hour
+/// is as good for a limit of weeks.
+const SESSION_REFRESH_SECS: i64 = 3600;
 
 #[derive(Clone, Debug)]
 pub struct CurrentUser {
@@ -31,7 +38,9 @@ impl CurrentUser {
             .await
             .map_err(|e| AppError::internal("session load failed", e))?;
         let user_id = user_id.ok_or(AppError::Unauthenticated)?;
-        Self::load(db, user_id).await
+        let current = Self::load(db, user_id).await?;
+        touch(session).await?;
+        Ok(current)
     }
 
     pub async fn load(db: &DatabaseConnection, user_id: i32) -> Result<Self, AppError> {
@@ -78,6 +87,28 @@ impl CurrentUser {
             Ok(self)
         }
     }
+}
+
+/// Mark the session changed when its expiry was last moved an hour or more
+/// ago, so the session layer saves it (with a new expiry) on the way out.
+pub(crate) async fn touch(session: &Session) -> Result<(), AppError> {
+    let now = chrono::Utc::now().timestamp();
+    let touched: Option<i64> = session
+        .get(SESSION_TOUCHED_KEY)
+        .await
+        .map_err(|e| AppError::internal("session load failed", e))?;
+    if touched.is_none_or(|t| needs_refresh(t, now)) {
+        session
+            .insert(SESSION_TOUCHED_KEY, now)
+            .await
+            .map_err(|e| AppError::internal("session insert failed", e))?;
+    }
+    Ok(())
+}
+
+/// A clock set back (a touched time in the future) also refreshes.
+fn needs_refresh(touched: i64, now: i64) -> bool {
+    now - touched >= SESSION_REFRESH_SECS || touched > now
 }
 
 async fn session_from_parts(parts: &mut Parts, state: &AppState) -> Result<Session, AppError> {
@@ -133,4 +164,17 @@ pub async fn current_user() -> Result<CurrentUser, AppError> {
     CurrentUser::from_session(&state.db, &session)
         .await?
         .require_password_changed()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::needs_refresh;
+
+    #[test]
+    fn the_expiry_moves_at_most_hourly() {
+        assert!(!needs_refresh(1_000, 1_000));
+        assert!(!needs_refresh(1_000, 1_000 + 3_599));
+        assert!(needs_refresh(1_000, 1_000 + 3_600));
+        assert!(needs_refresh(5_000, 1_000), "clock set back");
+    }
 }

@@ -69,6 +69,7 @@ pub async fn login(
         .insert(SESSION_USER_KEY, user.id)
         .await
         .map_err(|e| AppError::internal("session insert failed", e))?;
+    crate::auth::current_user::touch(session).await?;
 
     let current = CurrentUser::load(db, user.id).await?;
     audit::record(
