@@ -1,48 +1,7 @@
-import { expect, type Page, test } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { drawJpeg, hasExif, jpegSize, withExif } from '../fixtures/images';
 import { login, waitUntilOfflineReady } from '../fixtures/app';
-
-/** Draws a signature with pointer events (mouse → pointer events). */
-async function sign(page: Page): Promise<void> {
-  await page.getByTestId('open-signature').click();
-  const canvas = page.getByTestId('signature-canvas');
-  const box = (await canvas.boundingBox())!;
-  await page.mouse.move(box.x + box.width * 0.15, box.y + box.height * 0.6);
-  await page.mouse.down();
-  for (let i = 1; i <= 20; i++) {
-    await page.mouse.move(
-      box.x + box.width * (0.15 + i * 0.035),
-      box.y + box.height * (0.6 - Math.sin(i / 3) * 0.25),
-    );
-  }
-  await page.mouse.up();
-  await page.getByTestId('signature-done').click();
-  await expect(page.getByTestId('signature-preview')).toBeVisible();
-}
-
-/** Fills the required parts of the form for the first student in the list. */
-async function fillBasics(page: Page, summary: string): Promise<string> {
-  await page.getByTestId('pick-student').first().click();
-  const student = (await page.getByTestId('chosen-student').locator('strong').textContent())!.trim();
-  await page.locator('input[name="met_person"]').fill('王秀英');
-  await page.locator('input[name="met_relation"]').fill('母亲');
-  await page.locator('textarea[name="family_situation"]').fill('父母在外务工，与母亲和祖父同住。');
-  await page.locator('textarea[name="summary"]').fill(summary);
-  // The id of the draft is in the address once it has been saved.
-  await page.waitForURL(/\/visits\/new\?draft=/);
-  return student;
-}
-
-function draftId(page: Page): string {
-  return new URL(page.url()).searchParams.get('draft')!;
-}
-
-async function serverVisit(page: Page, id: string) {
-  const res = await page.request.get('/api/v1/visits?semester=all');
-  expect(res.status()).toBe(200);
-  const visits = (await res.json()) as Array<{ id: string; photos: string[]; signature: string | null; revision: number }>;
-  return visits.filter((v) => v.id === id);
-}
+import { draftId, fillBasics, serverVisit, sign } from '../fixtures/visit-form';
 
 test('离线填写家访记录（12MP 照片 + 家长签名），重新加载不丢失，联网后自动同步且只保存一次', async ({
   page,

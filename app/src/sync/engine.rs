@@ -125,6 +125,9 @@ async fn pass(status: SyncStatus, include_failed: bool) -> Result<Outcome, AppEr
         return Ok(Outcome::default());
     };
     let store = DeviceStore::open(user_id).await?;
+    // The count first: after a reload the header must not say 0 while a
+    // slow pass is still sending.
+    refresh_pending(status, &store).await?;
     let mut outcome = Outcome::default();
     if online() {
         let mut plans: Vec<LocalPlan> = store.all(PLANS).await?;

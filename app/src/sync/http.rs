@@ -50,18 +50,90 @@ async fn error_from(response: Response) -> AppError {
     }
 }
 
-async fn send(request: Result<Request, gloo_net::Error>) -> Result<Response, AppError> {
-    let response = request.map_err(offline)?.send().await.map_err(offline)?;
+/// How long a call may take before the phone gives up and tries again
+/// later. A stalled connection (weak signal, a change of cell tower) can
+/// otherwise leave a request, and the sync pass waiting on it, hanging for
+/// as long as the page stays open.
+const JSON_TIMEOUT_MS: u32 = 45_000;
+/// Files are larger: a 300 KB photo at a 2G trickle still fits.
+const FILE_TIMEOUT_MS: u32 = 180_000;
+
+/// Aborts the request (and the reading of its answer) when the time is up;
+/// dropping it cancels the timer.
+struct Deadline {
+    controller: Option<web_sys::AbortController>,
+    fired: std::rc::Rc<std::cell::Cell<bool>>,
+    _timer: Option<gloo_timers::callback::Timeout>,
+    seconds: u32,
+}
+
+impl Deadline {
+    fn new(ms: u32) -> Deadline {
+        let fired = std::rc::Rc::new(std::cell::Cell::new(false));
+        let controller = web_sys::AbortController::new().ok();
+        let timer = controller.clone().map(|controller| {
+            let fired = fired.clone();
+            gloo_timers::callback::Timeout::new(ms, move || {
+                fired.set(true);
+                controller.abort();
+            })
+        });
+        Deadline {
+            controller,
+            fired,
+            _timer: timer,
+            seconds: ms / 1000,
+        }
+    }
+
+    fn signal(&self) -> Option<web_sys::AbortSignal> {
+        self.controller
+            .as_ref()
+            .map(web_sys::AbortController::signal)
+    }
+
+    /// The error to report: a timeout when the deadline cut the call.
+    fn error(&self, err: impl std::fmt::Display) -> AppError {
+        if self.fired.get() {
+            AppError::Network {
+                message: format!("网络超时（{} 秒无应答），稍后自动重试", self.seconds),
+            }
+        } else {
+            offline(err)
+        }
+    }
+}
+
+/// Sends the request `build` makes (given the builder with the deadline's
+/// abort signal) and answers the response with the deadline, which must
+/// live until the body has been read.
+async fn send(
+    builder: RequestBuilder,
+    timeout_ms: u32,
+    build: impl FnOnce(RequestBuilder) -> Result<Request, gloo_net::Error>,
+) -> Result<(Response, Deadline), AppError> {
+    let deadline = Deadline::new(timeout_ms);
+    let signal = deadline.signal();
+    let request = build(builder.abort_signal(signal.as_ref())).map_err(offline)?;
+    let response = request.send().await.map_err(|e| deadline.error(e))?;
     if response.ok() {
-        Ok(response)
+        Ok((response, deadline))
     } else {
         Err(error_from(response).await)
     }
 }
 
-async fn json<T: DeserializeOwned>(response: Response) -> Result<T, AppError> {
-    response.json::<T>().await.map_err(|e| AppError::Network {
-        message: format!("服务器应答无法读取：{e}"),
+async fn json<T: DeserializeOwned>(
+    (response, deadline): (Response, Deadline),
+) -> Result<T, AppError> {
+    response.json::<T>().await.map_err(|e| {
+        if deadline.fired.get() {
+            deadline.error(e)
+        } else {
+            AppError::Network {
+                message: format!("服务器应答无法读取：{e}"),
+            }
+        }
     })
 }
 
@@ -70,33 +142,50 @@ fn accept_json(builder: RequestBuilder) -> RequestBuilder {
 }
 
 pub async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, AppError> {
-    json(send(accept_json(Request::get(url)).build()).await?).await
+    json(
+        send(
+            accept_json(Request::get(url)),
+            JSON_TIMEOUT_MS,
+            RequestBuilder::build,
+        )
+        .await?,
+    )
+    .await
 }
 
 pub async fn put_json<B: Serialize, T: DeserializeOwned>(
     url: &str,
     body: &B,
 ) -> Result<T, AppError> {
-    json(send(accept_json(Request::put(url)).json(body)).await?).await
+    json(
+        send(accept_json(Request::put(url)), JSON_TIMEOUT_MS, |b| {
+            b.json(body)
+        })
+        .await?,
+    )
+    .await
 }
 
 pub async fn post_json<B: Serialize, T: DeserializeOwned>(
     url: &str,
     body: &B,
 ) -> Result<T, AppError> {
-    json(send(accept_json(Request::post(url)).json(body)).await?).await
+    json(
+        send(accept_json(Request::post(url)), JSON_TIMEOUT_MS, |b| {
+            b.json(body)
+        })
+        .await?,
+    )
+    .await
 }
 
 /// Sends a file as the raw request body (the browser streams the Blob).
 pub async fn put_blob(url: &str, blob: &web_sys::Blob, content_type: &str) -> Result<(), AppError> {
     let body: &JsValue = blob.as_ref();
-    send(
-        accept_json(Request::put(url))
-            .header("Content-Type", content_type)
-            .body(body.clone()),
-    )
-    .await
-    .map(|_| ())
+    let builder = accept_json(Request::put(url)).header("Content-Type", content_type);
+    send(builder, FILE_TIMEOUT_MS, |b| b.body(body.clone()))
+        .await
+        .map(|_| ())
 }
 
 /// Sends a file as the raw request body and reads the JSON answer (imports).
@@ -106,13 +195,6 @@ pub async fn post_blob<T: DeserializeOwned>(
     content_type: &str,
 ) -> Result<T, AppError> {
     let body: &JsValue = blob.as_ref();
-    json(
-        send(
-            accept_json(Request::post(url))
-                .header("Content-Type", content_type)
-                .body(body.clone()),
-        )
-        .await?,
-    )
-    .await
+    let builder = accept_json(Request::post(url)).header("Content-Type", content_type);
+    json(send(builder, FILE_TIMEOUT_MS, |b| b.body(body.clone())).await?).await
 }
