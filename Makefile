@@ -10,7 +10,7 @@ JIAFANG_DATABASE_URL  ?= sqlite://data/jiafang.sqlite?mode=rwc
 JIAFANG_STORAGE_DIR   ?= data/photos
 JIAFANG_SITE_ROOT     ?= target/site
 
-.PHONY: run test lint e2e bench build tools test-tools fuzz
+.PHONY: run test lint e2e bench build tools test-tools fuzz soak
 # Steps depend on each other (tools before builds, builds before tests).
 .NOTPARALLEL:
 
@@ -34,6 +34,8 @@ test: test-tools
 	$(MAKE) --no-print-directory e2e
 	@# Quick API fuzz (~1,300 requests) against the release binary e2e just built.
 	scripts/fuzz-api.sh quick target/release/jiafang
+	@# Quick fault-injection sync soak (60 sessions, kill -9 included, ~30 s).
+	scripts/soak.sh quick
 
 ## e2e: release build + Playwright in headless Chromium
 e2e: build
@@ -50,6 +52,11 @@ bench: test-tools build
 ## fuzz: schemathesis over every /api/v1 operation as 6 accounts (> 10,000 requests, ~10 min)
 fuzz: test-tools build
 	scripts/fuzz-api.sh full target/release/jiafang
+
+## soak: 1,000 fault-injected sync sessions and the 200-client load test, on SQLite and
+## PostgreSQL (~45 min)
+soak: test-tools build
+	scripts/soak.sh full
 
 ## lint: formatting and clippy (server and wasm client)
 lint:
