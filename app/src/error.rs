@@ -114,6 +114,22 @@ impl AppError {
     }
 }
 
+/// What a page shows for `?error=<code>` after a plain form post was sent
+/// back to it (see `into_server_fn_response`). Fixed texts only: whatever
+/// else is in the address is never echoed onto the page.
+pub fn plain_form_error_message(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "bad_credentials" => "用户名或密码错误",
+        "rate_limited" => "登录尝试过于频繁，请稍后再试",
+        "invalid" => "填写的内容不符合要求，请检查后重试",
+        "unauthenticated" => "请先登录",
+        "cross_origin" => "请求来源不可信，已拒绝",
+        "forbidden" => "没有权限访问该内容",
+        "internal" => "服务器内部错误，请稍后再试",
+        _ => return None,
+    })
+}
+
 impl leptos::server_fn::error::FromServerFnError for AppError {
     type Encoder = leptos::server_fn::codec::JsonEncoding;
 
@@ -152,12 +168,56 @@ mod server {
 
         /// For server functions: make the HTTP status match the error
         /// (leptos would otherwise answer every error with 500).
+        ///
+        /// A form posted before the page's script has loaded (a slow phone,
+        /// a quick tap) is a plain HTML form post: answering it with JSON
+        /// would leave the person looking at `{"error":…}`. Such posts are
+        /// sent back to the page they came from with `?error=<code>`, which
+        /// the page shows as a fixed Chinese message (see
+        /// `plain_form_error_message`).
         pub fn into_server_fn_response(self) -> Self {
-            if let Some(res) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-                res.set_status(self.status_code());
+            use leptos::prelude::use_context;
+            let Some(res) = use_context::<leptos_axum::ResponseOptions>() else {
+                return self;
+            };
+            let back = use_context::<axum::http::request::Parts>()
+                .and_then(|parts| plain_form_return_path(&parts.headers));
+            match back {
+                Some(path) => {
+                    let location = format!("{path}?error={}", self.code());
+                    if let Ok(value) = axum::http::HeaderValue::from_str(&location) {
+                        res.set_status(StatusCode::SEE_OTHER);
+                        res.insert_header(axum::http::header::LOCATION, value);
+                    } else {
+                        res.set_status(self.status_code());
+                    }
+                }
+                None => res.set_status(self.status_code()),
             }
             self
         }
+    }
+
+    /// The same-origin page a plain (not script-driven) form post came
+    /// from, as a path; `None` for requests made by the app's own script,
+    /// which want the JSON error.
+    fn plain_form_return_path(headers: &axum::http::HeaderMap) -> Option<String> {
+        use axum::http::header::{ACCEPT, HOST, REFERER};
+        let text = |name| {
+            headers
+                .get(name)
+                .and_then(|v: &axum::http::HeaderValue| v.to_str().ok())
+        };
+        if !text(ACCEPT)?.contains("text/html") {
+            return None;
+        }
+        let referer: axum::http::Uri = text(REFERER)?.parse().ok()?;
+        // Only ever send people back to a page of this site.
+        if referer.authority().map(|a| a.as_str()) != Some(text(HOST)?) {
+            return None;
+        }
+        let path = referer.path();
+        (path.starts_with('/') && !path.starts_with("//")).then(|| path.to_string())
     }
 
     impl From<sea_orm::DbErr> for AppError {
@@ -187,6 +247,51 @@ mod server {
                     .insert(axum::http::header::RETRY_AFTER, value);
             }
             response
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::plain_form_return_path;
+        use axum::http::HeaderMap;
+
+        fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+            let mut map = HeaderMap::new();
+            for (name, value) in pairs {
+                map.insert(*name, value.parse().unwrap());
+            }
+            map
+        }
+
+        #[test]
+        fn a_plain_form_post_goes_back_to_its_page_without_the_old_query() {
+            let h = headers(&[
+                ("accept", "text/html,application/xhtml+xml,*/*;q=0.8"),
+                ("host", "jiafang.example:3000"),
+                (
+                    "referer",
+                    "http://jiafang.example:3000/login?error=bad_credentials",
+                ),
+            ]);
+            assert_eq!(plain_form_return_path(&h).as_deref(), Some("/login"));
+        }
+
+        #[test]
+        fn script_requests_and_foreign_referers_get_the_json_error() {
+            let script = headers(&[
+                ("accept", "application/json"),
+                ("host", "a.example"),
+                ("referer", "http://a.example/login"),
+            ]);
+            assert_eq!(plain_form_return_path(&script), None);
+            let foreign = headers(&[
+                ("accept", "text/html"),
+                ("host", "a.example"),
+                ("referer", "http://evil.example/login"),
+            ]);
+            assert_eq!(plain_form_return_path(&foreign), None);
+            let no_referer = headers(&[("accept", "text/html"), ("host", "a.example")]);
+            assert_eq!(plain_form_return_path(&no_referer), None);
         }
     }
 }
@@ -220,5 +325,27 @@ mod tests {
         let err = AppError::invalid("new_password", "新密码至少 8 位");
         let json = serde_json::to_string(&err).unwrap();
         assert_eq!(serde_json::from_str::<AppError>(&json).unwrap(), err);
+    }
+
+    #[test]
+    fn every_code_a_plain_form_can_return_has_a_fixed_message() {
+        for err in [
+            AppError::BadCredentials,
+            AppError::RateLimited {
+                retry_after_secs: 60,
+            },
+            AppError::invalid("x", "y"),
+            AppError::Unauthenticated,
+            AppError::CrossOrigin,
+            AppError::Forbidden,
+            AppError::Internal,
+        ] {
+            assert!(
+                plain_form_error_message(err.code()).is_some(),
+                "{}",
+                err.code()
+            );
+        }
+        assert_eq!(plain_form_error_message("<script>"), None);
     }
 }

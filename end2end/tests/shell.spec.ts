@@ -74,3 +74,25 @@ test('科任教师只看到自己任教班级的学生', async ({ page }) => {
   expect(count).toBeGreaterThan(0);
   expect(count).toBeLessThanOrEqual(120);
 });
+
+// A slow phone: the person taps 登录 before the app's code (the wasm) has
+// loaded, so the browser posts the form itself. They must see the same
+// Chinese message, never the JSON meant for the app, and a right password
+// still logs in.
+test('应用代码尚未加载完时登录：密码错误显示中文提示，密码正确进入首页', async ({ page }) => {
+  // The wasm never arrives: the page stays as the server rendered it.
+  await page.route('**/*.wasm', () => {});
+  await page.goto('/login');
+  await page.locator('input[name="username"]').fill('head');
+  await page.locator('input[name="password"]').fill('wrong-password');
+  await page.getByRole('button', { name: '登录', exact: true }).click();
+  await page.waitForURL((url) => url.pathname === '/login' && url.searchParams.get('error') === 'bad_credentials');
+  await expect(page.getByRole('alert')).toHaveText('用户名或密码错误');
+  await expect(page.locator('body')).not.toContainText('"error"');
+
+  await page.locator('input[name="username"]').fill('head');
+  await page.locator('input[name="password"]').fill(PASSWORD);
+  await page.getByRole('button', { name: '登录', exact: true }).click();
+  await page.waitForURL((url) => url.pathname === '/');
+  await expect(page.locator('[data-testid="user-name"]')).toContainText('李红梅');
+});

@@ -3,10 +3,11 @@
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
+use leptos_router::hooks::use_query_map;
 
 use crate::auth::server_fns::{ChangePassword, Login, Logout, get_me};
 use crate::auth::{MIN_PASSWORD_CHARS, Me};
-use crate::error::AppError;
+use crate::error::{AppError, plain_form_error_message};
 use crate::layout::{AppFrame, ErrorNotice, Loading};
 
 /// The auth actions and the current-user resource, shared through context.
@@ -81,11 +82,18 @@ fn action_error<S>(value: S) -> impl IntoView
 where
     S: Get<Value = Option<Result<(), AppError>>> + Send + Sync + 'static,
 {
-    move || {
-        value
-            .get()
-            .and_then(|r| r.err())
-            .map(|error| view! { <ErrorNotice error/> })
+    // Before the page's script has loaded, the form is posted the plain way
+    // and an error comes back as `?error=<code>` in the address.
+    let query = use_query_map();
+    move || match value.get() {
+        Some(result) => result
+            .err()
+            .map(|error| view! { <ErrorNotice error/> }.into_any()),
+        None => query
+            .read()
+            .get("error")
+            .and_then(|code| plain_form_error_message(&code))
+            .map(|message| view! { <p class="error" role="alert">{message}</p> }.into_any()),
     }
 }
 

@@ -158,6 +158,8 @@ async fn pass(status: SyncStatus, include_failed: bool) -> Result<Outcome, AppEr
         for visit in visits {
             let result = send_visit(&store, status, &visit).await;
             let carry_on = settle_visit(&store, visit, result, &mut outcome).await?;
+            // The header counts down as records are confirmed.
+            refresh_pending(status, &store).await?;
             status.touch();
             if !carry_on {
                 break;
