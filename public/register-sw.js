@@ -56,11 +56,46 @@
     post({ type: 'cache-page', url: String(url || location.href) });
   };
 
-  container
-    .register('/sw.js', { scope: '/', updateViaCache: 'none' })
-    .catch(function (err) {
-      console.warn('service worker registration failed', err);
+  // Installing downloads the app's files; on a village connection that can
+  // fail half-way, and the app moves between pages without reloading, so
+  // nothing would try again until the next full reload. Retry by ourselves
+  // (after 5 s, 10 s, … up to 5 min, and as soon as the signal is back)
+  // until a worker is active.
+  var retryDelay = 5000;
+  var retryTimer = null;
+  function retryLater() {
+    if (retryTimer !== null) return;
+    retryTimer = setTimeout(function () {
+      retryTimer = null;
+      register();
+    }, retryDelay);
+    retryDelay = Math.min(retryDelay * 2, 300000);
+  }
+  function watchInstall(registration) {
+    var worker = registration.installing;
+    if (!worker) return;
+    worker.addEventListener('statechange', function () {
+      if (worker.state === 'redundant' && !registration.active) retryLater();
     });
+  }
+  function register() {
+    container
+      .register('/sw.js', { scope: '/', updateViaCache: 'none' })
+      .then(function (registration) {
+        watchInstall(registration);
+        registration.addEventListener('updatefound', function () {
+          watchInstall(registration);
+        });
+      })
+      .catch(function (err) {
+        console.warn('service worker registration failed', err);
+        retryLater();
+      });
+  }
+  register();
+  window.addEventListener('online', function () {
+    if (!container.controller) register();
+  });
 
   window.jiafangCachePage(location.href);
 

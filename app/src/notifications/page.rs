@@ -79,8 +79,12 @@ pub fn NotificationBell() -> impl IntoView {
     #[cfg(feature = "hydrate")]
     {
         let status = crate::sync::sync_status();
+        // Once on load and after each sync pass, not on every record the
+        // pass settles: a pass over 30 records must not cost 30 requests.
         Effect::new(move |_| {
-            status.changed.track();
+            if status.running.get() {
+                return;
+            }
             leptos::task::spawn_local(async move {
                 if let Ok(list) =
                     crate::sync::http::get_json::<NotificationList>("/api/v1/notifications").await
