@@ -125,6 +125,10 @@ pub struct ErrorBody {
         crate::audit::api::list_audit,
         crate::staff::api::list_staff,
         crate::staff::api::list_classes,
+        crate::classes::api::class_overview,
+        crate::classes::api::create_class,
+        crate::classes::api::update_class,
+        crate::classes::api::delete_class,
         crate::staff::api::create_staff,
         crate::staff::api::set_roles,
         crate::staff::api::reset_password,
@@ -175,6 +179,8 @@ pub struct ErrorBody {
         crate::quotas::RulesChange,
         crate::semesters::SemesterView,
         crate::semesters::SemesterInput,
+        crate::classes::ClassRow,
+        crate::classes::ClassInput,
         crate::roster::import::StudentForm,
         crate::staff::import::TeacherImportReport,
     )),
@@ -183,6 +189,7 @@ pub struct ErrorBody {
         (name = "roster", description = "学生名册与导入"),
         (name = "audit", description = "审计日志"),
         (name = "staff", description = "教师账号与角色"),
+        (name = "classes", description = "班级管理"),
         (name = "visits", description = "家访记录与拟家访报告（离线同步）"),
         (name = "attachments", description = "家访照片与家长签名"),
         (name = "quotas", description = "家访任务、看板与计数规则"),
@@ -341,7 +348,19 @@ pub fn router() -> Router<AppState> {
         .route("/staff", get(staff::list_staff).post(staff::create_staff))
         .route("/staff/{id}/roles", axum::routing::put(staff::set_roles))
         .route("/staff/{id}/password-reset", post(staff::reset_password))
-        .route("/classes", get(staff::list_classes))
+        .route(
+            "/classes",
+            get(staff::list_classes).post(crate::classes::api::create_class),
+        )
+        .route(
+            "/classes/overview",
+            get(crate::classes::api::class_overview),
+        )
+        .route(
+            "/classes/{id}",
+            axum::routing::put(crate::classes::api::update_class)
+                .delete(crate::classes::api::delete_class),
+        )
         .route(
             "/colleagues",
             get(crate::staff::colleagues::list_colleagues),

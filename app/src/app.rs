@@ -69,6 +69,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/students/:id") view=StudentPage/>
                 <Route path=path!("/students/:id/case") view=crate::dropout::case_page::CasePage/>
                 <Route path=path!("/staff") view=StaffPage/>
+                <Route path=path!("/classes") view=crate::classes::page::ClassesPage/>
                 <Route path=path!("/audit") view=AuditPage/>
                 <Route path=path!("/visits") view=VisitsPage/>
                 <Route path=path!("/visits/new") view=VisitFormPage/>

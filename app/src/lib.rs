@@ -11,6 +11,7 @@ pub mod attachments;
 pub mod attendance;
 pub mod audit;
 pub mod auth;
+pub mod classes;
 pub mod dropout;
 pub mod error;
 pub mod home;

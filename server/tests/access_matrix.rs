@@ -299,6 +299,12 @@ fn invalid_after_access(s: StatusCode) -> bool {
     s == StatusCode::UNPROCESSABLE_ENTITY
 }
 
+/// The caller got past the access check to a refusal of the change itself
+/// (removing a class that still has pupils).
+fn conflict_after_access(s: StatusCode) -> bool {
+    s == StatusCode::CONFLICT
+}
+
 /// Closing a case the student has not left: refused after the access check
 /// (`case_service::close_case` checks access first).
 fn success_or_invalid(s: StatusCode) -> bool {
@@ -442,6 +448,20 @@ fn table() -> Vec<Case> {
         // ---- staff
         case("GET /api/v1/staff", "a school's staff", School, rule::lead_school, |w, _, s, _| get(format!("/api/v1/staff?school_id={}", w.school(s)))),
         case("GET /api/v1/classes", "a school's classes", School, rule::lead_school, |w, _, s, _| get(format!("/api/v1/classes?school_id={}", w.school(s)))),
+        // ---- classes
+        case("GET /api/v1/classes/overview", "a school's classes with pupils and teachers", School, rule::lead_school, |w, _, s, _| {
+            get(format!("/api/v1/classes/overview?school_id={}", w.school(s)))
+        }),
+        case("POST /api/v1/classes", "add a class to a school", School, rule::lead_school, |w, _, s, _| {
+            let n = w.next();
+            json_req(Method::POST, format!("/api/v1/classes?school_id={}", w.school(s)), json!({"grade_level": 6, "name": format!("矩阵{n}班")}))
+        }),
+        case("PUT /api/v1/classes/{id}", "rename a class (blank name: 422)", Class, rule::lead_class_school, |w, _, s, _| {
+            json_req(Method::PUT, format!("/api/v1/classes/{}", w.place(s).class_id), json!({"grade_level": 3, "name": " "}))
+        }).reached(invalid_after_access),
+        case("DELETE /api/v1/classes/{id}", "remove a class that has pupils (409)", Class, rule::lead_class_school, |w, _, s, _| {
+            with(Method::DELETE, format!("/api/v1/classes/{}", w.place(s).class_id), Body::Empty)
+        }).reached(conflict_after_access),
         case("POST /api/v1/staff", "create an account in a school", School, rule::lead_school, |w, _, s, _| {
             let n = w.next();
             json_req(Method::POST, format!("/api/v1/staff?school_id={}", w.school(s)), json!({

@@ -63,6 +63,7 @@ fn home(me: Me) -> impl IntoView {
                 <a href="/quota-rules">"家访计数规则"</a>
                 <a href="/semesters">"学期设置"</a>
                 <a href="/staff">"教师账号"</a>
+                <a href="/classes">"班级管理"</a>
                 <a href="/students/import">"导入学生名册"</a>
                 <a href="/audit">"审计日志"</a>
             </section>

@@ -179,6 +179,17 @@ pub async fn post_json<B: Serialize, T: DeserializeOwned>(
     .await
 }
 
+/// `DELETE url`; any 2xx answer is success.
+pub async fn delete(url: &str) -> Result<(), AppError> {
+    send(
+        accept_json(Request::delete(url)),
+        JSON_TIMEOUT_MS,
+        RequestBuilder::build,
+    )
+    .await
+    .map(|_| ())
+}
+
 /// Sends a file as the raw request body (the browser streams the Blob).
 pub async fn put_blob(url: &str, blob: &web_sys::Blob, content_type: &str) -> Result<(), AppError> {
     let body: &JsValue = blob.as_ref();

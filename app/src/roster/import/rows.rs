@@ -5,6 +5,7 @@ use chrono::{Datelike, NaiveDate};
 
 use super::RowError;
 use super::columns::{ColumnMap, Field, halfwidth};
+pub use crate::classes::{GRADE_DIGITS, class_name, grade_name};
 use crate::roster::Gender;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,18 +34,6 @@ pub const FLAG_FIELDS: [Field; 6] = [
     Field::Poverty,
     Field::SingleParent,
 ];
-
-const GRADE_DIGITS: [&str; 9] = ["一", "二", "三", "四", "五", "六", "七", "八", "九"];
-
-pub fn grade_name(level: i32) -> String {
-    match usize::try_from(level - 1)
-        .ok()
-        .and_then(|i| GRADE_DIGITS.get(i))
-    {
-        Some(d) => format!("{d}年级"),
-        None => format!("{level}年级"),
-    }
-}
 
 /// 三年级 / 3 / 3年级 / 初一 / 七年级 → 3 / 3 / 3 / 7 / 7.
 pub fn parse_grade(raw: &str) -> Option<i32> {
@@ -78,10 +67,6 @@ pub fn parse_class_number(raw: &str) -> Option<u32> {
         .rev()
         .collect();
     digits.parse::<u32>().ok().filter(|n| (1..=99).contains(n))
-}
-
-pub fn class_name(grade_level: i32, number: u32) -> String {
-    format!("{}({number})班", grade_name(grade_level))
 }
 
 pub fn parse_date(raw: &str) -> Option<NaiveDate> {

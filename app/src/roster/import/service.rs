@@ -15,6 +15,7 @@ use super::rows::{StudentRecord, check_row, grade_name};
 use super::table::Table;
 use super::{ImportReport, RowError, StudentForm};
 use crate::audit::{self, AuditEntry};
+use crate::classes::service::ensure_grade;
 use crate::db::entities::{class, grade, guardian, student, student_status_history};
 use crate::error::AppError;
 use crate::roster::StudentStatus;
@@ -357,30 +358,6 @@ fn differs(s: &student::Model, g: Option<&guardian::Model>, r: &StudentRecord) -
         || r.guardian_phone
             .as_ref()
             .is_some_and(|p| g.and_then(|g| g.phone.as_ref()) != Some(p))
-}
-
-async fn ensure_grade(
-    db: &impl ConnectionTrait,
-    school_id: i32,
-    level: i32,
-) -> Result<i32, AppError> {
-    if let Some(g) = grade::Entity::find()
-        .filter(grade::Column::SchoolId.eq(school_id))
-        .filter(grade::Column::Level.eq(level))
-        .one(db)
-        .await?
-    {
-        return Ok(g.id);
-    }
-    let g = grade::ActiveModel {
-        school_id: Set(school_id),
-        name: Set(grade_name(level)),
-        level: Set(level),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    Ok(g.id)
 }
 
 async fn insert_students(
