@@ -45,6 +45,9 @@ enum Actor {
     PendingPassword,
     SubjectTeacher,
     HeadTeacher,
+    /// 家访审核员 of school A and nothing else: reads the school's students
+    /// and visit records to spot-check them, never the families' contacts.
+    Reviewer,
     VicePrincipal,
     Principal,
     SchoolAdmin,
@@ -52,11 +55,12 @@ enum Actor {
     CountyOfficer,
 }
 
-const ACTORS: [Actor; 9] = [
+const ACTORS: [Actor; 10] = [
     Actor::Anonymous,
     Actor::PendingPassword,
     Actor::SubjectTeacher,
     Actor::HeadTeacher,
+    Actor::Reviewer,
     Actor::VicePrincipal,
     Actor::Principal,
     Actor::SchoolAdmin,
@@ -73,6 +77,7 @@ impl Actor {
             Actor::PendingPassword => Some("wuhai"),
             Actor::SubjectTeacher => Some("mx_subject"),
             Actor::HeadTeacher => Some("mx_head"),
+            Actor::Reviewer => Some("mx_reviewer"),
             Actor::VicePrincipal => Some("mx_vice"),
             Actor::Principal => Some("principal"),
             Actor::SchoolAdmin => Some("admin"),
@@ -98,9 +103,17 @@ impl Actor {
     fn staff(self) -> bool {
         self.teacher() || self.leader()
     }
+    /// Holds a role at school A (its staff and its reviewer).
+    fn works_at(self) -> bool {
+        self.staff() || self == Actor::Reviewer
+    }
     /// Logged in with a password of their own.
     fn user(self) -> bool {
-        self.staff() || self.officer()
+        self.staff() || self.officer() || self == Actor::Reviewer
+    }
+    /// Spot-checks school A's visit records: its leaders and its reviewer.
+    fn reviews(self) -> bool {
+        self.leader() || self == Actor::Reviewer
     }
 }
 
@@ -167,8 +180,9 @@ mod rule {
     pub fn user_or_pending(a: Actor, _: Scope) -> bool {
         a.user() || a == PendingPassword
     }
+    /// `Access::staff_schools`: any role at a school (a reviewer too).
     pub fn staff(a: Actor, _: Scope) -> bool {
-        a.staff()
+        a.works_at()
     }
     pub fn leaders(a: Actor, _: Scope) -> bool {
         a.leader()
@@ -185,8 +199,8 @@ mod rule {
     /// `Access::can_read_student`.
     pub fn read_student(a: Actor, s: Scope) -> bool {
         match s {
-            Own => a.staff() || a.officer(),
-            OtherClass => a.leader() || a.officer(),
+            Own => a.staff() || a.officer() || a == Reviewer,
+            OtherClass => a.leader() || a.officer() || a == Reviewer,
             OtherSchool => a.officer(),
             OtherCounty => false,
         }
@@ -214,6 +228,14 @@ mod rule {
     pub fn lead_school(a: Actor, s: Scope) -> bool {
         s == Own && a.leader()
     }
+    /// `Access::reviews_school`: leaders and the assigned reviewer.
+    pub fn review_school(a: Actor, s: Scope) -> bool {
+        s == Own && a.reviews()
+    }
+    /// `Access::reviews_school` for the school of a class's record.
+    pub fn review_class_school(a: Actor, s: Scope) -> bool {
+        matches!(s, Own | OtherClass) && a.reviews()
+    }
     /// `CurrentUser::keeps_school`: principal or school admin.
     pub fn keep_school(a: Actor, s: Scope) -> bool {
         s == Own && a.keeper()
@@ -227,7 +249,7 @@ mod rule {
     }
     pub fn work_at_or_oversee_school(a: Actor, s: Scope) -> bool {
         match s {
-            Own => a.staff() || a.officer(),
+            Own => a.works_at() || a.officer(),
             OtherSchool => a.officer(),
             _ => false,
         }
@@ -503,10 +525,10 @@ fn table() -> Vec<Case> {
             get(format!("/api/v1/visits?semester=all&student_id={}", w.place(s).student))
         }),
         case("GET /api/v1/visits/{id}", "a visit", Class, rule::read_student, |w, _, s, _| get(format!("/api/v1/visits/{}", w.place(s).visit))),
-        case("POST /api/v1/visits/{id}/review", "approve a visit", Class, rule::lead_class_school, |w, _, s, _| {
+        case("POST /api/v1/visits/{id}/review", "approve a visit", Class, rule::review_class_school, |w, _, s, _| {
             json_req(Method::POST, format!("/api/v1/visits/{}/review", w.place(s).visit), json!({"decision": "approved", "revision": 1}))
         }),
-        case("GET /api/v1/reviews", "a school's visits for review", School, rule::lead_school, |w, _, s, _| get(format!("/api/v1/reviews?school_id={}", w.school(s)))),
+        case("GET /api/v1/reviews", "a school's visits for review", School, rule::review_school, |w, _, s, _| get(format!("/api/v1/reviews?school_id={}", w.school(s)))),
         case("PUT /api/v1/visit-plans/{id}", "report a new plan for a student", Class, rule::contact_student, |w, _, s, _| {
             json_req(Method::PUT, format!("/api/v1/visit-plans/{}", Uuid::new_v4()), plan_body(w, w.place(s).student, "矩阵测试报备"))
         }),
@@ -964,6 +986,13 @@ async fn build_world(srv: &TestServer, db_url: &str) -> World {
     .await;
     add_user(
         &db,
+        "mx_reviewer",
+        "审核员甲老师",
+        &[(Reviewer, Some(d.a.id), None)],
+    )
+    .await;
+    add_user(
+        &db,
         "mx_vice",
         "副校长甲",
         &[(VicePrincipal, Some(d.a.id), None)],
@@ -1326,7 +1355,7 @@ async fn leak_markers(
         let reads_class = |class_id: i32| {
             if actor.teacher() {
                 class_id == a1
-            } else if actor.leader() {
+            } else if actor.leader() || actor == Actor::Reviewer {
                 class_school[&class_id] == d.a.id
             } else if actor.officer() {
                 schools.contains(&class_school[&class_id])
