@@ -61,6 +61,15 @@ impl AppError {
         }
     }
 
+    /// A form's checks, `(field, message)` each: the first problem as the
+    /// error, or `Ok` when there is none.
+    pub fn first_invalid<F: Into<String>>(problems: Vec<(F, String)>) -> Result<(), Self> {
+        match problems.into_iter().next() {
+            Some((field, message)) => Err(AppError::invalid(field, message)),
+            None => Ok(()),
+        }
+    }
+
     /// Worth trying again later without changing anything: the network, a
     /// busy server, or a rate limit.
     pub fn is_transient(&self) -> bool {

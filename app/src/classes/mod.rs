@@ -70,23 +70,6 @@ impl ClassInput {
         }
         errors
     }
-
-    /// The name to store: a bare class number (`4`, `４`, `4班`) becomes the
-    /// school's usual form 三年级(4)班, anything else is kept as typed.
-    pub fn stored_name(&self) -> String {
-        let name = self.name.trim();
-        let halfwidth: String = name
-            .chars()
-            .map(|c| match c {
-                '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
-                other => other,
-            })
-            .collect();
-        match halfwidth.trim_end_matches('班').parse::<u32>() {
-            Ok(number) if (1..=99).contains(&number) => class_name(self.grade_level, number),
-            _ => name.to_owned(),
-        }
-    }
 }
 
 /// 一 … 九, as grades are written.
@@ -111,23 +94,12 @@ pub fn class_name(grade_level: i32, number: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
 
     fn input(grade_level: i32, name: &str) -> ClassInput {
         ClassInput {
             grade_level,
             name: name.to_owned(),
         }
-    }
-
-    #[test]
-    fn a_bare_number_becomes_the_usual_class_name() {
-        assert_eq!(input(3, "4").stored_name(), "三年级(4)班");
-        assert_eq!(input(3, " ４班 ").stored_name(), "三年级(4)班");
-        assert_eq!(input(7, "12").stored_name(), "七年级(12)班");
-        assert_eq!(input(3, "三年级(4)班").stored_name(), "三年级(4)班");
-        assert_eq!(input(1, "火箭班").stored_name(), "火箭班");
-        assert_eq!(input(1, "0").stored_name(), "0");
     }
 
     #[test]
@@ -138,18 +110,5 @@ mod tests {
         assert_eq!(input(3, "  ").validate()[0].0, "name");
         assert_eq!(input(3, &"班".repeat(21)).validate()[0].0, "name");
         assert_eq!(input(3, "三\u{0}班").validate()[0].0, "name");
-    }
-
-    proptest! {
-        /// Whatever is typed, a valid input stores a non-empty name within
-        /// the limit (the number form is at most 三年级(99)班).
-        #[test]
-        fn valid_input_stores_a_short_non_empty_name(level in 1i32..=9, name in "\\PC{1,20}") {
-            let i = input(level, &name);
-            prop_assume!(i.validate().is_empty());
-            let stored = i.stored_name();
-            prop_assert!(!stored.trim().is_empty());
-            prop_assert!(stored.chars().count() <= MAX_NAME_CHARS);
-        }
     }
 }

@@ -5,21 +5,33 @@ use std::collections::HashMap;
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QuerySelect, QueryTrait, Set, TransactionTrait,
 };
 
-use super::{ClassInput, ClassRow, grade_name};
+use super::{ClassInput, ClassRow, class_name, grade_name};
 use crate::audit::{self, AuditEntry};
 use crate::auth::Role;
 use crate::auth::current_user::CurrentUser;
 use crate::db::entities::{class, grade, roll_call, semester_class_size, student, user, user_role};
 use crate::error::AppError;
 use crate::roster::StudentStatus;
+use crate::roster::import::columns::halfwidth;
 
 /// Every class of the school, by grade then name.
 pub async fn overview(db: &DatabaseConnection, school_id: i32) -> Result<Vec<ClassRow>, AppError> {
+    rows(db, school_id, None).await
+}
+
+/// The classes of the school, or only the class `only`, with their
+/// pupils and teachers.
+async fn rows(
+    db: &DatabaseConnection,
+    school_id: i32,
+    only: Option<i32>,
+) -> Result<Vec<ClassRow>, AppError> {
     let classes = class::Entity::find()
         .filter(class::Column::SchoolId.eq(school_id))
+        .apply_if(only, |q, id| q.filter(class::Column::Id.eq(id)))
         .all(db)
         .await?;
     let levels: HashMap<i32, i32> = grade::Entity::find()
@@ -36,6 +48,7 @@ pub async fn overview(db: &DatabaseConnection, school_id: i32) -> Result<Vec<Cla
         .column(student::Column::ClassId)
         .column(student::Column::Status)
         .filter(student::Column::SchoolId.eq(school_id))
+        .apply_if(only, |q, id| q.filter(student::Column::ClassId.eq(id)))
         .into_tuple()
         .all(db)
         .await?;
@@ -49,6 +62,7 @@ pub async fn overview(db: &DatabaseConnection, school_id: i32) -> Result<Vec<Cla
     let roles = user_role::Entity::find()
         .filter(user_role::Column::SchoolId.eq(school_id))
         .filter(user_role::Column::ClassId.is_not_null())
+        .apply_if(only, |q, id| q.filter(user_role::Column::ClassId.eq(id)))
         .all(db)
         .await?;
     let names: HashMap<i32, String> = user::Entity::find()
@@ -64,6 +78,7 @@ pub async fn overview(db: &DatabaseConnection, school_id: i32) -> Result<Vec<Cla
         .column(roll_call::Column::ClassId)
         .distinct()
         .filter(roll_call::Column::SchoolId.eq(school_id))
+        .apply_if(only, |q, id| q.filter(roll_call::Column::ClassId.eq(id)))
         .into_tuple()
         .all(db)
         .await?;
@@ -107,8 +122,8 @@ pub async fn create(
     school_id: i32,
     input: ClassInput,
 ) -> Result<ClassRow, AppError> {
-    check(&input)?;
-    let name = input.stored_name();
+    AppError::first_invalid(input.validate())?;
+    let name = stored_name(&input);
     let txn = db.begin().await?;
     let grade_id = ensure_grade(&txn, school_id, input.grade_level).await?;
     ensure_name_free(&txn, grade_id, &name, None).await?;
@@ -145,8 +160,8 @@ pub async fn update(
     input: ClassInput,
 ) -> Result<ClassRow, AppError> {
     let existing = led_class(db, current, id).await?;
-    check(&input)?;
-    let name = input.stored_name();
+    AppError::first_invalid(input.validate())?;
+    let name = stored_name(&input);
     let school_id = existing.school_id;
     let txn = db.begin().await?;
     let grade_id = ensure_grade(&txn, school_id, input.grade_level).await?;
@@ -253,13 +268,6 @@ async fn led_class(
         .ok_or(AppError::Forbidden)
 }
 
-fn check(input: &ClassInput) -> Result<(), AppError> {
-    match input.validate().into_iter().next() {
-        Some((field, message)) => Err(AppError::invalid(field, message)),
-        None => Ok(()),
-    }
-}
-
 fn conflict(message: String) -> AppError {
     AppError::Conflict { message }
 }
@@ -308,9 +316,56 @@ pub async fn ensure_grade(
 }
 
 async fn row_of(db: &DatabaseConnection, school_id: i32, id: i32) -> Result<ClassRow, AppError> {
-    overview(db, school_id)
+    rows(db, school_id, Some(id))
         .await?
         .into_iter()
-        .find(|r| r.id == id)
+        .next()
         .ok_or_else(|| AppError::not_found("班级"))
+}
+
+/// The name to store: a bare class number (`4`, `４`, `4班`) becomes the
+/// school's usual form 三年级(4)班, anything else is kept as typed.
+pub fn stored_name(input: &ClassInput) -> String {
+    let name = input.name.trim();
+    match halfwidth(name).trim_end_matches('班').parse::<u32>() {
+        Ok(number) if (1..=99).contains(&number) => class_name(input.grade_level, number),
+        _ => name.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classes::MAX_NAME_CHARS;
+    use proptest::prelude::*;
+
+    fn input(grade_level: i32, name: &str) -> ClassInput {
+        ClassInput {
+            grade_level,
+            name: name.to_owned(),
+        }
+    }
+
+    #[test]
+    fn a_bare_number_becomes_the_usual_class_name() {
+        assert_eq!(stored_name(&input(3, "4")), "三年级(4)班");
+        assert_eq!(stored_name(&input(3, " ４班 ")), "三年级(4)班");
+        assert_eq!(stored_name(&input(7, "12")), "七年级(12)班");
+        assert_eq!(stored_name(&input(3, "三年级(4)班")), "三年级(4)班");
+        assert_eq!(stored_name(&input(1, "火箭班")), "火箭班");
+        assert_eq!(stored_name(&input(1, "0")), "0");
+    }
+
+    proptest! {
+        /// Whatever is typed, a valid input stores a non-empty name within
+        /// the limit (the number form is at most 三年级(99)班).
+        #[test]
+        fn valid_input_stores_a_short_non_empty_name(level in 1i32..=9, name in "\\PC{1,20}") {
+            let i = input(level, &name);
+            prop_assume!(i.validate().is_empty());
+            let stored = stored_name(&i);
+            prop_assert!(!stored.trim().is_empty());
+            prop_assert!(stored.chars().count() <= MAX_NAME_CHARS);
+        }
+    }
 }

@@ -204,7 +204,7 @@ pub async fn create(
     current: &CurrentUser,
     input: SemesterInput,
 ) -> Result<SemesterView, AppError> {
-    check(&input)?;
+    AppError::first_invalid(input.validate())?;
     let county_id = match input.school_id {
         Some(school_id) => {
             if !current.keeps_school(school_id) {
@@ -247,7 +247,7 @@ pub async fn update(
     id: i32,
     input: SemesterInput,
 ) -> Result<SemesterView, AppError> {
-    check(&input)?;
+    AppError::first_invalid(input.validate())?;
     let row = semester::Entity::find_by_id(id)
         .one(db)
         .await?
@@ -270,13 +270,6 @@ pub async fn update(
     log(&txn, current, &row, "semester.update").await?;
     txn.commit().await?;
     one(db, current, row.id).await
-}
-
-fn check(input: &SemesterInput) -> Result<(), AppError> {
-    match input.validate().into_iter().next() {
-        Some((field, message)) => Err(AppError::invalid(field, message)),
-        None => Ok(()),
-    }
 }
 
 /// Two semesters of the same scope (the county's, or one school's own)
