@@ -10,6 +10,7 @@ pub(crate) mod m20261124_000003_visits;
 mod m20261125_000004_quotas;
 mod m20261126_000005_dropout;
 mod m20261127_000006_home_teaching;
+mod m20261206_000007_visit_tallies;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_quotas::Migration),
             Box::new(m20261126_000005_dropout::Migration),
             Box::new(m20261127_000006_home_teaching::Migration),
+            Box::new(m20261206_000007_visit_tallies::Migration),
         ]
     }
 }

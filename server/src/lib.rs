@@ -252,6 +252,18 @@ pub async fn seed_demo_command(config: &Config) -> Result<(), BoxError> {
 
 /// `jiafang seed-demo-visits`: past visits for the demo county (for trying
 /// the dashboards; `make run` does it).
+/// `jiafang rebuild-tallies`: count the monthly visit tallies the quota
+/// figures read again from the visits (after visits were loaded by hand).
+pub async fn rebuild_tallies_command(config: &Config) -> Result<(), BoxError> {
+    let db = app::db::connect(&config.database_url).await?;
+    Migrator::up(&db, None).await?;
+    let txn = app::db::begin_write(&db).await?;
+    let rows = app::quotas::tallies::rebuild(&txn).await?;
+    txn.commit().await?;
+    println!("rebuilt {rows} visit tally rows");
+    Ok(())
+}
+
 pub async fn seed_demo_visits_command(config: &Config) -> Result<(), BoxError> {
     let db = app::db::connect(&config.database_url).await?;
     Migrator::up(&db, None).await?;

@@ -5,6 +5,7 @@
 //! jiafang migrate up|down|status|fresh  manage the database schema
 //! jiafang seed-demo                     load the demo county (idempotent)
 //! jiafang seed-demo-visits              …and past visits for it (once)
+//! jiafang rebuild-tallies              count the quota tallies again from the visits
 //! jiafang backup DIR                    copy the SQLite database and photos (online)
 //! jiafang restore DIR [--force]         put such a copy back (server stopped)
 //! ```
@@ -31,13 +32,14 @@ async fn main() -> ExitCode {
         ["migrate", command] => server::migrate_command(&config, command).await,
         ["seed-demo"] => server::seed_demo_command(&config).await,
         ["seed-demo-visits"] => server::seed_demo_visits_command(&config).await,
+        ["rebuild-tallies"] => server::rebuild_tallies_command(&config).await,
         ["backup", dir] => server::backup::backup_command(&config, dir).await,
         ["restore", dir] => server::backup::restore_command(&config, dir, false).await,
         ["restore", dir, "--force"] => server::backup::restore_command(&config, dir, true).await,
         _ => {
             eprintln!(
                 "usage: jiafang [serve] | migrate up|down|status|fresh | seed-demo | seed-demo-visits \
-                 | backup DIR | restore DIR [--force]"
+                 | rebuild-tallies | backup DIR | restore DIR [--force]"
             );
             return ExitCode::from(2);
         }

@@ -14,10 +14,9 @@ use crate::auth::current_user::CurrentUser;
 use crate::db::entities::{absence, school, semester, student, user, user_role, visit};
 use crate::error::AppError;
 use crate::quotas::rules::{self, PaceStatus, Tally};
-use crate::quotas::service::{
-    Scope, by_person, class_names, class_sizes, duties_from, on_roll, tallies,
-};
+use crate::quotas::service::{class_names, class_sizes, duties_from, on_roll};
 use crate::quotas::store::{rules_for, rules_for_schools, semester_ref};
+use crate::quotas::tallies::{Scope, by_person, tallies};
 use crate::quotas::{
     AreaDashboard, QuotaRules, SchoolDashboard, SchoolProgress, TeacherProgress, UnvisitedStudent,
     WeekCount, percent,

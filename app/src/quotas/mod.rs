@@ -2,7 +2,8 @@
 //! must do and has done, and the dashboards of schools and areas.
 //!
 //! `rules` is the arithmetic (pure, shared with the phone); `service`,
-//! `dashboard`, `export` and `api` are the server side; `page` is 我的任务
+//! `tallies` (visit counts kept per month), `dashboard`, `export` and
+//! `api` are the server side; `page` is 我的任务
 //! and `dashboard_page` the leaders' views.
 
 pub mod dashboard_page;
@@ -20,6 +21,8 @@ pub mod export;
 pub mod service;
 #[cfg(feature = "ssr")]
 pub mod store;
+#[cfg(feature = "ssr")]
+pub mod tallies;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};

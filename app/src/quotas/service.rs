@@ -1,28 +1,22 @@
 //! Working out quotas from the database: people's duties, frozen class
 //! sizes, and visit tallies. The arithmetic itself is in `rules`.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
-use chrono::{NaiveDate, Utc};
-use sea_orm::sea_query::{Asterisk, Expr, Func};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationTrait,
-    Select, Set,
-};
+use chrono::Utc;
+use sea_orm::sea_query::{Expr, Func};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 
 use crate::auth::Role;
 use crate::auth::current_user::CurrentUser;
-use crate::db::entities::{
-    class, school, semester, semester_class_size, student, user_role, visit, visit_co_visitor,
-};
+use crate::db::entities::{class, school, semester, semester_class_size, student, user_role};
 use crate::error::AppError;
 use crate::quotas::QuotaView;
 use crate::quotas::rules::{self, Duty, Tally};
 use crate::quotas::store::{rules_for, semester_ref};
-use crate::reviews::ReviewStatus;
+use crate::quotas::tallies::{Scope, tallies};
 use crate::roster::StudentStatus;
 use crate::semesters::service::{semester_of_school, today};
-use crate::visits::VisitMode;
 
 /// Students on a class's roll (`StudentStatus::is_on_roll`) as a query
 /// condition.
@@ -216,139 +210,4 @@ pub async fn class_sizes(
         }
     }
     Ok(sizes)
-}
-
-/// Whose visits to tally.
-pub enum Scope<'a> {
-    /// One person, at any school.
-    Person(i32),
-    /// Everyone at these schools.
-    Schools(&'a [i32]),
-}
-
-/// A tally of one person's visits at one school.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PersonTally {
-    pub user_id: i32,
-    pub school_id: i32,
-    pub tally: Tally,
-}
-
-/// Visits in the semester's dates (Asia/Shanghai visit dates, so a visit
-/// at 23:30 on the last day is in), grouped by person, school, mode and
-/// whether returned; once as the filer and once per co-visitor.
-pub async fn tallies(
-    db: &impl ConnectionTrait,
-    scope: Scope<'_>,
-    semester: &semester::Model,
-) -> Result<Vec<PersonTally>, AppError> {
-    tallies_between(db, scope, semester.start_date, semester.end_date).await
-}
-
-pub async fn tallies_between(
-    db: &impl ConnectionTrait,
-    scope: Scope<'_>,
-    start: NaiveDate,
-    end: NaiveDate,
-) -> Result<Vec<PersonTally>, AppError> {
-    let (filed, joined) = tally_queries(&scope, start, end);
-    let filed = filed
-        .into_tuple::<(i32, i32, String, String, i64)>()
-        .all(db)
-        .await?;
-    let joined = joined
-        .into_tuple::<(i32, i32, String, String, i64)>()
-        .all(db)
-        .await?;
-
-    let rows = filed
-        .into_iter()
-        .map(|r| (r, false))
-        .chain(joined.into_iter().map(|r| (r, true)));
-    Ok(rows
-        .filter_map(|((user_id, school_id, mode, review, n), as_co_visitor)| {
-            Some(PersonTally {
-                user_id,
-                school_id,
-                tally: Tally {
-                    mode: VisitMode::from_code(&mode)?,
-                    as_co_visitor,
-                    returned: review == ReviewStatus::Returned.code(),
-                    visits: u32::try_from(n).unwrap_or(0),
-                },
-            })
-        })
-        .collect())
-}
-
-/// The two grouped queries behind `tallies_between`: visits as filed and
-/// as co-visitor. Public so the county benchmark can show their plans.
-pub fn tally_queries(
-    scope: &Scope<'_>,
-    start: NaiveDate,
-    end: NaiveDate,
-) -> (Select<visit::Entity>, Select<visit_co_visitor::Entity>) {
-    let in_dates = sea_orm::Condition::all()
-        .add(visit::Column::VisitDate.gte(start))
-        .add(visit::Column::VisitDate.lte(end));
-    // COUNT(*), not COUNT(id): the id is not in the index on (school_id,
-    // visit_date, visitor_id, mode, review_status), so counting it made
-    // SQLite read every visit row instead of the index alone.
-    let filed = visit::Entity::find()
-        .select_only()
-        .column(visit::Column::VisitorId)
-        .column(visit::Column::SchoolId)
-        .column(visit::Column::Mode)
-        .column(visit::Column::ReviewStatus)
-        .column_as(Expr::from(Func::count(Expr::col(Asterisk))), "n")
-        .filter(in_dates.clone())
-        .filter(match scope {
-            Scope::Person(id) => visit::Column::VisitorId.eq(*id),
-            Scope::Schools(ids) => visit::Column::SchoolId.is_in(ids.iter().copied()),
-        })
-        .group_by(visit::Column::VisitorId)
-        .group_by(visit::Column::SchoolId)
-        .group_by(visit::Column::Mode)
-        .group_by(visit::Column::ReviewStatus);
-
-    let mut joined = visit_co_visitor::Entity::find().select_only();
-    if matches!(scope, Scope::Schools(ids) if ids.len() == 1) {
-        joined = joined.join(JoinType::InnerJoin, visit_co_visitor::Relation::Visit.def());
-    } else {
-        // One teacher or an area: start from the co-visitor rows and look
-        // their visits up. For an area SQLite would otherwise read every
-        // visit row of the area to find the few with co-visitors (a county
-        // of 500,000 visits: 2.9 s instead of 0.5 s). SQLite keeps a CROSS
-        // JOIN's order; PostgreSQL plans it like any join.
-        QuerySelect::query(&mut joined).cross_join(visit::Entity);
-        joined = joined.filter(sea_orm::sea_query::ExprTrait::equals(
-            Expr::col((visit_co_visitor::Entity, visit_co_visitor::Column::VisitId)),
-            (visit::Entity, visit::Column::Id),
-        ));
-    }
-    let joined = joined
-        .column(visit_co_visitor::Column::UserId)
-        .column(visit::Column::SchoolId)
-        .column(visit::Column::Mode)
-        .column(visit::Column::ReviewStatus)
-        .column_as(Expr::from(Func::count(Expr::col(Asterisk))), "n")
-        .filter(in_dates)
-        .filter(match scope {
-            Scope::Person(id) => visit_co_visitor::Column::UserId.eq(*id),
-            Scope::Schools(ids) => visit::Column::SchoolId.is_in(ids.iter().copied()),
-        })
-        .group_by(visit_co_visitor::Column::UserId)
-        .group_by(visit::Column::SchoolId)
-        .group_by(visit::Column::Mode)
-        .group_by(visit::Column::ReviewStatus);
-    (filed, joined)
-}
-
-/// Tallies per person, for the dashboards.
-pub fn by_person(tallies: Vec<PersonTally>) -> BTreeMap<i32, Vec<Tally>> {
-    let mut map: BTreeMap<i32, Vec<Tally>> = BTreeMap::new();
-    for t in tallies {
-        map.entry(t.user_id).or_default().push(t.tally);
-    }
-    map
 }

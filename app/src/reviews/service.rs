@@ -12,6 +12,7 @@ use crate::audit::{self, AuditEntry};
 use crate::auth::current_user::CurrentUser;
 use crate::db::entities::visit;
 use crate::error::AppError;
+use crate::quotas::tallies;
 use crate::reviews::{ReviewDecision, ReviewInput, ReviewStatus};
 use crate::semesters::service::semester_of_school;
 use crate::visits::VisitView;
@@ -135,11 +136,20 @@ pub async fn review(
         })
         .filter(visit::Column::Id.eq(id))
         .filter(visit::Column::Revision.eq(input.revision))
+        // Another reviewer's decision in between: the tallies below move
+        // from the outcome read above, so that must still be it.
+        .filter(visit::Column::ReviewStatus.eq(v.review_status.as_str()))
         .exec(&txn)
         .await?;
     if updated.rows_affected != 1 {
         return Err(stale());
     }
+    let before = tallies::Credits::of_stored(&txn, &v).await?;
+    let after = tallies::Credits {
+        returned: status == ReviewStatus::Returned,
+        ..before.clone()
+    };
+    tallies::record(&txn, Some(&before), Some(&after)).await?;
     audit::record(
         &txn,
         AuditEntry {

@@ -23,6 +23,7 @@ use crate::db::entities::{
 };
 use crate::db::is_unique_violation;
 use crate::error::AppError;
+use crate::quotas::tallies;
 use crate::semesters::service::semester_for_date;
 use crate::visits::lookup::{body_hash, first_error, now};
 use crate::visits::{VisitInput, VisitSaved};
@@ -306,6 +307,19 @@ impl Row<'_> {
         }
     }
 
+    /// What the saved visit adds to the quota tallies (new and amended
+    /// visits wait for review, so never returned).
+    fn credits(&self, current: &CurrentUser) -> tallies::Credits {
+        tallies::Credits {
+            school_id: self.student.school_id,
+            visit_date: self.visit_date,
+            mode: self.input.mode.code().into(),
+            returned: false,
+            visitor_id: current.user.id,
+            co_visitor_ids: self.input.co_visitor_ids.clone(),
+        }
+    }
+
     fn saved(&self, revision: i32) -> VisitSaved {
         VisitSaved {
             id: self.id,
@@ -341,6 +355,7 @@ async fn create(
         Err(err) => return Err(err.into()),
     }
     write_children(&txn, current, row, body, 1).await?;
+    tallies::record(&txn, None, Some(&row.credits(current))).await?;
     record(&txn, current, row, "visit.create", 1).await?;
     crate::dropout::tasks::close_by_visit(&txn, row.id).await?;
     txn.commit().await?;
@@ -363,15 +378,18 @@ async fn update(
     model.revision = Set(revision);
     // Only on top of the revision the edit was made from: a concurrent edit
     // that got there first makes this change nothing.
+    // The review outcome too: the tallies move from what was read here.
     let result = visit::Entity::update_many()
         .set(model)
         .filter(visit::Column::Id.eq(row.id))
         .filter(visit::Column::Revision.eq(old.revision))
+        .filter(visit::Column::ReviewStatus.eq(old.review_status.as_str()))
         .exec(&txn)
         .await?;
     if result.rows_affected != 1 {
         return Ok(None);
     }
+    let before = tallies::Credits::of_stored(&txn, &old).await?;
     visit_photo::Entity::delete_many()
         .filter(visit_photo::Column::VisitId.eq(row.id))
         .exec(&txn)
@@ -385,6 +403,7 @@ async fn update(
         Err(WriteError::App(e)) => return Err(e),
         Ok(()) => {}
     }
+    tallies::record(&txn, Some(&before), Some(&row.credits(current))).await?;
     record(&txn, current, row, "visit.update", revision).await?;
     crate::dropout::tasks::close_by_visit(&txn, row.id).await?;
     txn.commit().await?;

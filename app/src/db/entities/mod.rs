@@ -33,3 +33,4 @@ pub mod visit_co_visitor;
 pub mod visit_photo;
 pub mod visit_plan;
 pub mod visit_revision;
+pub mod visit_tally;
