@@ -142,7 +142,9 @@ fn RollSheet(
         let key = LocalRollCall::key(class_id, day);
         // What the phone holds (and, online, what the server holds).
         Effect::new(move |_| {
-            status.changed.track();
+            if !status.settled_change() {
+                return;
+            }
             let key = key.clone();
             leptos::task::spawn_local(async move {
                 let Ok(store) = crate::visits::device::store(status).await else {

@@ -26,8 +26,7 @@ fn absence_tasks(_me: Me) -> impl IntoView {
     {
         let status = crate::sync::sync_status();
         Effect::new(move |_| {
-            status.changed.track();
-            if status.user_id.get().is_none() {
+            if !status.settled_change() || status.user_id.get().is_none() {
                 return;
             }
             leptos::task::spawn_local(async move {

@@ -99,8 +99,7 @@ fn MyQuota() -> impl IntoView {
     {
         let status = crate::sync::sync_status();
         Effect::new(move |_| {
-            status.changed.track();
-            if status.user_id.get().is_none() {
+            if !status.settled_change() || status.user_id.get().is_none() {
                 return;
             }
             leptos::task::spawn_local(async move {

@@ -38,8 +38,7 @@ fn Plans(me: Me) -> impl IntoView {
 
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
-        status.changed.track();
-        if status.user_id.get().is_none() {
+        if !status.settled_change() || status.user_id.get().is_none() {
             return;
         }
         leptos::task::spawn_local(async move {
