@@ -8,13 +8,13 @@
 //! a partly covered month at either end from the visits themselves, so any
 //! semester's dates give exact figures.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::{Datelike, Days, NaiveDate};
 use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, OnConflict};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationTrait,
-    Select, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter,
+    QuerySelect, QueryTrait, RelationTrait, Select, Set,
 };
 
 use crate::db::entities::{semester, visit, visit_co_visitor, visit_tally};
@@ -183,7 +183,79 @@ fn scope_filter(
     sea_orm::Condition::all().add(condition)
 }
 
-/// The kept monthly counts of months `first..=last` (month keys).
+/// One counter of `visit_tallies`: its column and what it counts.
+struct Counter {
+    column: visit_tally::Column,
+    mode: VisitMode,
+    as_co_visitor: bool,
+    returned: bool,
+}
+
+const fn counter(
+    column: visit_tally::Column,
+    mode: VisitMode,
+    as_co_visitor: bool,
+    returned: bool,
+) -> Counter {
+    Counter {
+        column,
+        mode,
+        as_co_visitor,
+        returned,
+    }
+}
+
+/// Every counter, in the order `Counts` holds them.
+const COUNTERS: [Counter; 12] = {
+    use VisitMode::{Home, Phone, School};
+    use visit_tally::Column as C;
+    [
+        counter(C::HomeFiled, Home, false, false),
+        counter(C::HomeJoined, Home, true, false),
+        counter(C::PhoneFiled, Phone, false, false),
+        counter(C::PhoneJoined, Phone, true, false),
+        counter(C::SchoolFiled, School, false, false),
+        counter(C::SchoolJoined, School, true, false),
+        counter(C::HomeFiledReturned, Home, false, true),
+        counter(C::HomeJoinedReturned, Home, true, true),
+        counter(C::PhoneFiledReturned, Phone, false, true),
+        counter(C::PhoneJoinedReturned, Phone, true, true),
+        counter(C::SchoolFiledReturned, School, false, true),
+        counter(C::SchoolJoinedReturned, School, true, true),
+    ]
+};
+
+/// The counters of one `visit_tallies` row, in `COUNTERS` order.
+type Counts = [i64; 12];
+
+/// Where a credit of this kind is counted.
+fn slot(mode: VisitMode, as_co_visitor: bool, returned: bool) -> usize {
+    COUNTERS
+        .iter()
+        .position(|c| c.mode == mode && c.as_co_visitor == as_co_visitor && c.returned == returned)
+        .unwrap_or_default()
+}
+
+fn person_tallies(user_id: i32, school_id: i32, counts: &Counts) -> Vec<PersonTally> {
+    COUNTERS
+        .iter()
+        .zip(counts)
+        .filter(|(_, n)| **n > 0)
+        .map(|(c, n)| PersonTally {
+            user_id,
+            school_id,
+            tally: Tally {
+                mode: c.mode,
+                as_co_visitor: c.as_co_visitor,
+                returned: c.returned,
+                visits: u32::try_from(*n).unwrap_or(u32::MAX),
+            },
+        })
+        .collect()
+}
+
+/// The kept monthly counts of months `first..=last` (month keys): one row
+/// per person and school.
 async fn kept_tallies(
     db: &impl ConnectionTrait,
     scope: &Scope<'_>,
@@ -191,39 +263,30 @@ async fn kept_tallies(
     last: i32,
 ) -> Result<Vec<PersonTally>, AppError> {
     use visit_tally::Column as C;
-    let rows: Vec<(i32, i32, String, bool, bool, i64)> = visit_tally::Entity::find()
+    let mut query = visit_tally::Entity::find()
         .select_only()
-        .column(C::UserId)
         .column(C::SchoolId)
-        .column(C::Mode)
-        .column(C::AsCoVisitor)
-        .column(C::Returned)
-        .column_as(Expr::from(Func::sum(Expr::col(C::Visits))), "n")
+        .column(C::UserId);
+    for c in &COUNTERS {
+        query = query.column_as(Expr::from(Func::sum(Expr::col(c.column))), c.column);
+    }
+    let statement = query
         .filter(scope_filter(scope, C::UserId, C::SchoolId))
         .filter(C::Month.between(first, last))
         .group_by(C::SchoolId)
         .group_by(C::UserId)
-        .group_by(C::Mode)
-        .group_by(C::AsCoVisitor)
-        .group_by(C::Returned)
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(user_id, school_id, mode, as_co_visitor, returned, n)| {
-            Some(PersonTally {
-                user_id,
-                school_id,
-                tally: Tally {
-                    mode: VisitMode::from_code(&mode)?,
-                    as_co_visitor,
-                    returned,
-                    visits: u32::try_from(n).unwrap_or(0),
-                },
-            })
-        })
-        .collect())
+        .build(db.get_database_backend());
+    let mut out = Vec::new();
+    for row in db.query_all_raw(statement).await? {
+        let school_id: i32 = row.try_get_by_index(0)?;
+        let user_id: i32 = row.try_get_by_index(1)?;
+        let mut counts: Counts = [0; 12];
+        for (i, n) in counts.iter_mut().enumerate() {
+            *n = row.try_get_by_index::<Option<i64>>(i + 2)?.unwrap_or(0);
+        }
+        out.extend(person_tallies(user_id, school_id, &counts));
+    }
+    Ok(out)
 }
 
 /// Tallies counted from the visits themselves (the partial months; and
@@ -365,31 +428,45 @@ impl Credits {
         })
     }
 
-    fn rows(&self) -> impl Iterator<Item = (TallyKey, i32)> + '_ {
-        let key = move |user_id, as_co_visitor| TallyKey {
+    /// The `visit_tallies` rows this visit adds one to, and which counter.
+    fn rows(&self) -> Vec<(TallyKey, usize)> {
+        let month = month_key(self.visit_date);
+        let Some(mode) = VisitMode::from_code(&self.mode) else {
+            return Vec::new();
+        };
+        let key = |user_id| TallyKey {
             school_id: self.school_id,
             user_id,
-            mode: self.mode.clone(),
-            as_co_visitor,
-            returned: self.returned,
-            month: month_key(self.visit_date),
+            month,
         };
-        std::iter::once((key(self.visitor_id, false), 1)).chain(
-            self.co_visitor_ids
-                .iter()
-                .map(move |id| (key(*id, true), 1)),
-        )
+        std::iter::once((key(self.visitor_id), slot(mode, false, self.returned)))
+            .chain(
+                self.co_visitor_ids
+                    .iter()
+                    .map(|id| (key(*id), slot(mode, true, self.returned))),
+            )
+            .collect()
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 struct TallyKey {
     school_id: i32,
     user_id: i32,
-    mode: String,
-    as_co_visitor: bool,
-    returned: bool,
     month: i32,
+}
+
+fn tally_row(key: TallyKey, counts: &Counts) -> visit_tally::ActiveModel {
+    let mut row = visit_tally::ActiveModel {
+        school_id: Set(key.school_id),
+        user_id: Set(key.user_id),
+        month: Set(key.month),
+        ..Default::default()
+    };
+    for (c, n) in COUNTERS.iter().zip(counts) {
+        row.set(c.column, i32::try_from(*n).unwrap_or(i32::MAX).into());
+    }
+    row
 }
 
 /// Move a visit's credits from `before` (none: a new visit) to `after`,
@@ -403,47 +480,31 @@ pub async fn record(
 ) -> Result<(), AppError> {
     // Sorted: concurrent writers lock shared tally rows (a co-visitor's) in
     // the same order, so PostgreSQL never finds two of them deadlocked.
-    let mut changes: BTreeMap<TallyKey, i32> = BTreeMap::new();
-    for (key, n) in before.into_iter().flat_map(Credits::rows) {
-        *changes.entry(key).or_default() -= n;
-    }
-    for (key, n) in after.into_iter().flat_map(Credits::rows) {
-        *changes.entry(key).or_default() += n;
+    let mut changes: BTreeMap<TallyKey, Counts> = BTreeMap::new();
+    for (credits, sign) in [(before, -1), (after, 1)] {
+        for (key, slot) in credits.map(Credits::rows).unwrap_or_default() {
+            changes.entry(key).or_insert([0; 12])[slot] += sign;
+        }
     }
     let rows: Vec<visit_tally::ActiveModel> = changes
         .into_iter()
-        .filter(|(_, n)| *n != 0)
-        .map(|(k, n)| visit_tally::ActiveModel {
-            school_id: Set(k.school_id),
-            user_id: Set(k.user_id),
-            mode: Set(k.mode),
-            as_co_visitor: Set(k.as_co_visitor),
-            returned: Set(k.returned),
-            month: Set(k.month),
-            visits: Set(n),
-        })
+        .filter(|(_, counts)| counts.iter().any(|n| *n != 0))
+        .map(|(key, counts)| tally_row(key, &counts))
         .collect();
     if rows.is_empty() {
         return Ok(());
     }
     use visit_tally::Column as C;
+    let mut upsert = OnConflict::columns([C::SchoolId, C::UserId, C::Month]);
+    for c in &COUNTERS {
+        upsert.value(
+            c.column,
+            Expr::col((visit_tally::Entity, c.column))
+                .add(Expr::col((Alias::new("excluded"), c.column))),
+        );
+    }
     visit_tally::Entity::insert_many(rows)
-        .on_conflict(
-            OnConflict::columns([
-                C::SchoolId,
-                C::UserId,
-                C::Mode,
-                C::AsCoVisitor,
-                C::Returned,
-                C::Month,
-            ])
-            .value(
-                C::Visits,
-                Expr::col((visit_tally::Entity, C::Visits))
-                    .add(Expr::col((Alias::new("excluded"), C::Visits))),
-            )
-            .to_owned(),
-        )
+        .on_conflict(upsert)
         .exec_without_returning(db)
         .await?;
     Ok(())
@@ -487,37 +548,30 @@ pub async fn rebuild(db: &impl ConnectionTrait) -> Result<u64, AppError> {
         .into_tuple()
         .all(db)
         .await?;
-    let mut sums: HashMap<TallyKey, i64> = HashMap::new();
+    let mut sums: BTreeMap<TallyKey, Counts> = BTreeMap::new();
     let rows = filed
         .into_iter()
         .map(|r| (r, false))
         .chain(joined.into_iter().map(|r| (r, true)));
     for ((school_id, user_id, mode, review, date, n), as_co_visitor) in rows {
+        let Some(mode) = VisitMode::from_code(&mode) else {
+            continue;
+        };
         let key = TallyKey {
             school_id,
             user_id,
-            mode,
-            as_co_visitor,
-            returned: review == ReviewStatus::Returned.code(),
             month: month_key(date),
         };
-        *sums.entry(key).or_default() += n;
+        let returned = review == ReviewStatus::Returned.code();
+        sums.entry(key).or_insert([0; 12])[slot(mode, as_co_visitor, returned)] += n;
     }
     let count = sums.len() as u64;
     let rows: Vec<visit_tally::ActiveModel> = sums
-        .into_iter()
-        .map(|(k, n)| visit_tally::ActiveModel {
-            school_id: Set(k.school_id),
-            user_id: Set(k.user_id),
-            mode: Set(k.mode),
-            as_co_visitor: Set(k.as_co_visitor),
-            returned: Set(k.returned),
-            month: Set(k.month),
-            visits: Set(i32::try_from(n).unwrap_or(i32::MAX)),
-        })
+        .iter()
+        .map(|(key, counts)| tally_row(*key, counts))
         .collect();
-    // Seven columns a row: well under SQLite's bound-parameter limit.
-    for chunk in rows.chunks(2_000) {
+    // Fifteen columns a row: well under SQLite's bound-parameter limit.
+    for chunk in rows.chunks(1_000) {
         visit_tally::Entity::insert_many(chunk.to_vec())
             .exec_without_returning(db)
             .await?;
@@ -601,9 +655,41 @@ mod tests {
             visitor_id: 7,
             co_visitor_ids: vec![8, 9],
         };
-        let rows: Vec<(TallyKey, i32)> = c.rows().collect();
+        let rows = c.rows();
         assert_eq!(rows.len(), 3);
-        assert_eq!(rows.iter().filter(|(k, _)| k.as_co_visitor).count(), 2);
-        assert!(rows.iter().all(|(k, n)| k.month == 202612 && *n == 1));
+        assert!(
+            rows.iter()
+                .all(|(k, _)| k.month == 202612 && k.school_id == 1)
+        );
+        let home = slot(VisitMode::Home, false, false);
+        let joined = slot(VisitMode::Home, true, false);
+        assert_eq!(
+            rows[0],
+            (
+                TallyKey {
+                    school_id: 1,
+                    user_id: 7,
+                    month: 202612
+                },
+                home
+            )
+        );
+        assert_eq!(rows[1].1, joined);
+        assert_eq!(rows[2].1, joined);
+    }
+
+    #[test]
+    fn every_kind_of_credit_has_its_own_counter() {
+        let mut seen = std::collections::BTreeSet::new();
+        for mode in VisitMode::ALL {
+            for co in [false, true] {
+                for returned in [false, true] {
+                    let c = &COUNTERS[slot(mode, co, returned)];
+                    assert_eq!((c.mode, c.as_co_visitor, c.returned), (mode, co, returned));
+                    seen.insert(slot(mode, co, returned));
+                }
+            }
+        }
+        assert_eq!(seen.len(), COUNTERS.len());
     }
 }
