@@ -55,13 +55,11 @@ impl MigrationTrait for Migration {
             table.extra("WITHOUT ROWID");
         }
         m.create_table(table.to_owned()).await?;
-        // One teacher's own quota.
-        index(
-            m,
-            VisitTally::Table,
-            &[VisitTally::UserId, VisitTally::Month],
-        )
-        .await?;
+        // One teacher's own quota: a handful of rows a semester. Not
+        // (user_id, month): PostgreSQL's generic plan for a county's
+        // tallies then scanned that index for the months and filtered 200
+        // school ids per row (100 ms instead of 19 ms).
+        index(m, VisitTally::Table, &[VisitTally::UserId]).await?;
 
         let month = match backend {
             DbBackend::Postgres => "CAST(to_char(v.visit_date, 'YYYYMM') AS INTEGER)",

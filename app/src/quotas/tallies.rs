@@ -29,6 +29,8 @@ pub enum Scope<'a> {
     Person(i32),
     /// Everyone at these schools.
     Schools(&'a [i32]),
+    /// Everyone everywhere (rebuilding the kept tallies).
+    Everyone,
 }
 
 /// A tally of one person's visits at one school.
@@ -176,11 +178,12 @@ fn scope_filter(
     person: impl ColumnTrait,
     school: impl ColumnTrait,
 ) -> sea_orm::Condition {
-    let condition = match scope {
-        Scope::Person(id) => person.eq(*id),
-        Scope::Schools(ids) => school.is_in(ids.iter().copied()),
-    };
-    sea_orm::Condition::all().add(condition)
+    let all = sea_orm::Condition::all();
+    match scope {
+        Scope::Person(id) => all.add(person.eq(*id)),
+        Scope::Schools(ids) => all.add(school.is_in(ids.iter().copied())),
+        Scope::Everyone => all,
+    }
 }
 
 /// One counter of `visit_tallies`: its column and what it counts.
@@ -512,71 +515,57 @@ pub async fn record(
 
 /// Count every tally again from the visits: after loading visits by other
 /// means (a restore, the county benchmark). `jiafang rebuild-tallies`.
+/// Returns the number of rows written.
 pub async fn rebuild(db: &impl ConnectionTrait) -> Result<u64, AppError> {
     visit_tally::Entity::delete_many().exec(db).await?;
-    // Per day from SQL (portable), per month here.
-    let filed: Vec<(i32, i32, String, String, NaiveDate, i64)> = visit::Entity::find()
+    let (first, last): (Option<NaiveDate>, Option<NaiveDate>) = visit::Entity::find()
         .select_only()
-        .column(visit::Column::SchoolId)
-        .column(visit::Column::VisitorId)
-        .column(visit::Column::Mode)
-        .column(visit::Column::ReviewStatus)
-        .column(visit::Column::VisitDate)
-        .column_as(Expr::from(Func::count(Expr::col(Asterisk))), "n")
-        .group_by(visit::Column::SchoolId)
-        .group_by(visit::Column::VisitorId)
-        .group_by(visit::Column::Mode)
-        .group_by(visit::Column::ReviewStatus)
-        .group_by(visit::Column::VisitDate)
+        .column_as(
+            Expr::from(Func::min(Expr::col(visit::Column::VisitDate))),
+            "first",
+        )
+        .column_as(
+            Expr::from(Func::max(Expr::col(visit::Column::VisitDate))),
+            "last",
+        )
         .into_tuple()
-        .all(db)
-        .await?;
-    let joined: Vec<(i32, i32, String, String, NaiveDate, i64)> = visit_co_visitor::Entity::find()
-        .select_only()
-        .join(JoinType::InnerJoin, visit_co_visitor::Relation::Visit.def())
-        .column(visit::Column::SchoolId)
-        .column(visit_co_visitor::Column::UserId)
-        .column(visit::Column::Mode)
-        .column(visit::Column::ReviewStatus)
-        .column(visit::Column::VisitDate)
-        .column_as(Expr::from(Func::count(Expr::col(Asterisk))), "n")
-        .group_by(visit::Column::SchoolId)
-        .group_by(visit_co_visitor::Column::UserId)
-        .group_by(visit::Column::Mode)
-        .group_by(visit::Column::ReviewStatus)
-        .group_by(visit::Column::VisitDate)
-        .into_tuple()
-        .all(db)
-        .await?;
-    let mut sums: BTreeMap<TallyKey, Counts> = BTreeMap::new();
-    let rows = filed
-        .into_iter()
-        .map(|r| (r, false))
-        .chain(joined.into_iter().map(|r| (r, true)));
-    for ((school_id, user_id, mode, review, date, n), as_co_visitor) in rows {
-        let Some(mode) = VisitMode::from_code(&mode) else {
-            continue;
-        };
-        let key = TallyKey {
-            school_id,
-            user_id,
-            month: month_key(date),
-        };
-        let returned = review == ReviewStatus::Returned.code();
-        sums.entry(key).or_insert([0; 12])[slot(mode, as_co_visitor, returned)] += n;
+        .one(db)
+        .await?
+        .unwrap_or_default();
+    let (Some(first), Some(last)) = (first, last) else {
+        return Ok(0);
+    };
+    let mut written = 0;
+    let mut month = first.with_day(1).unwrap_or(first);
+    while month <= last {
+        let next = month
+            .checked_add_months(chrono::Months::new(1))
+            .unwrap_or(NaiveDate::MAX);
+        let end = next.pred_opt().unwrap_or(next);
+        let mut counts: BTreeMap<TallyKey, Counts> = BTreeMap::new();
+        for t in tallies_from_visits(db, &Scope::Everyone, month, end).await? {
+            let key = TallyKey {
+                school_id: t.school_id,
+                user_id: t.user_id,
+                month: month_key(month),
+            };
+            let slot = slot(t.tally.mode, t.tally.as_co_visitor, t.tally.returned);
+            counts.entry(key).or_insert([0; 12])[slot] += i64::from(t.tally.visits);
+        }
+        let rows: Vec<visit_tally::ActiveModel> = counts
+            .iter()
+            .map(|(key, counts)| tally_row(*key, counts))
+            .collect();
+        // Fifteen columns a row: well under SQLite's bound-parameter limit.
+        for chunk in rows.chunks(1_000) {
+            visit_tally::Entity::insert_many(chunk.to_vec())
+                .exec_without_returning(db)
+                .await?;
+        }
+        written += rows.len() as u64;
+        month = next;
     }
-    let count = sums.len() as u64;
-    let rows: Vec<visit_tally::ActiveModel> = sums
-        .iter()
-        .map(|(key, counts)| tally_row(*key, counts))
-        .collect();
-    // Fifteen columns a row: well under SQLite's bound-parameter limit.
-    for chunk in rows.chunks(1_000) {
-        visit_tally::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(db)
-            .await?;
-    }
-    Ok(count)
+    Ok(written)
 }
 
 #[cfg(test)]
