@@ -92,10 +92,10 @@ pub fn class_name(grade_level: i32, number: u32) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn input(grade_level: i32, name: &str) -> ClassInput {
+    pub(crate) fn input(grade_level: i32, name: &str) -> ClassInput {
         ClassInput {
             grade_level,
             name: name.to_owned(),

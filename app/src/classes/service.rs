@@ -337,14 +337,8 @@ pub fn stored_name(input: &ClassInput) -> String {
 mod tests {
     use super::*;
     use crate::classes::MAX_NAME_CHARS;
+    use crate::classes::tests::input;
     use proptest::prelude::*;
-
-    fn input(grade_level: i32, name: &str) -> ClassInput {
-        ClassInput {
-            grade_level,
-            name: name.to_owned(),
-        }
-    }
 
     #[test]
     fn a_bare_number_becomes_the_usual_class_name() {

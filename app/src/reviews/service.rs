@@ -144,12 +144,17 @@ pub async fn review(
     if updated.rows_affected != 1 {
         return Err(stale());
     }
-    let before = tallies::Credits::of_stored(&txn, &v).await?;
-    let after = tallies::Credits {
-        returned: status == ReviewStatus::Returned,
-        ..before.clone()
-    };
-    tallies::record(&txn, Some(&before), Some(&after)).await?;
+    // Only a change between returned and not moves the visit's credits
+    // (approving a pending visit, the usual review, changes no tally).
+    let was_returned = v.review_status == ReviewStatus::Returned.code();
+    if was_returned != (status == ReviewStatus::Returned) {
+        let before = tallies::Credits::of_stored(&txn, &v).await?;
+        let after = tallies::Credits {
+            returned: !was_returned,
+            ..before.clone()
+        };
+        tallies::record(&txn, Some(&before), Some(&after)).await?;
+    }
     audit::record(
         &txn,
         AuditEntry {
