@@ -1,4 +1,4 @@
-//! Photo and signature uploads: addressed by hash, checked, re-encoded
+//! Photo and signature uploads: addressed by hash, checked, stored
 //! upright without EXIF, idempotent, and only shown to those who may see them.
 
 mod common;

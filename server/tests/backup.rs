@@ -153,7 +153,7 @@ async fn backup_while_serving_then_restore_elsewhere() {
     );
     assert!(manifest.schema_version.starts_with('m'), "{manifest:?}");
     assert!(manifest.counts.visits >= 4, "the visits saved before it");
-    // The photo, its re-encoded copy's thumbnail: two files.
+    // The photo and its thumbnail: two files.
     assert_eq!(manifest.counts.attachments, 1);
     assert_eq!(manifest.counts.photo_files, 2);
     let on_disk: backup::Manifest =

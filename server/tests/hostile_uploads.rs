@@ -2,8 +2,7 @@
 //! monthly report scan, roster import): decompression bombs with real
 //! data, huge dimensions, truncated files, wrong types, polyglots, empty
 //! bodies and a 100 MB body. Each gets a clear 4xx with the JSON error (or,
-//! for a polyglot that is a real image, is stored re-encoded without its
-//! payload), and the process — the server runs in it — stays within a
+//! for a polyglot that is a real image, is stored without its payload), and the process — the server runs in it — stays within a
 //! memory bound. `attachments.rs` has the plain cases (header-only PNG
 //! bomb, declared/real type mismatch, 10 MB + 1).
 
@@ -459,7 +458,7 @@ async fn hostile_photos_and_signatures(srv: &TestServer) {
 
     // Polyglots: a real JPEG with a zip (and a page) appended, a JPEG with
     // a script in a comment segment. They are images, so they are taken,
-    // but what is stored and served is re-encoded from the pixels only.
+    // but what is stored and served is the image data only.
     let mut jpeg_zip = jpeg(320, 240);
     jpeg_zip.extend(zip_bomb("evil.html", 1000));
     jpeg_zip.extend(b"<html><script>alert(1)</script></html>");

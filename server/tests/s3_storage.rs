@@ -79,7 +79,7 @@ async fn photos_live_in_the_bucket_and_any_instance_serves_them(backend: Backend
     assert_eq!(put(&a).await.unwrap().status(), StatusCode::CREATED);
     assert_eq!(files_under(&dir_a), 0, "nothing on the instance's own disk");
 
-    // The re-encoded photo and its thumbnail are objects in the bucket
+    // The stored photo and its thumbnail are objects in the bucket
     // (read with the bucket's own credentials, not through the app).
     let objects = S3Store::new(&s3).unwrap();
     let stored = objects

@@ -1,5 +1,5 @@
 //! Photos and signatures as a phone would send them: real JPEGs with varied
-//! pixels (the server decodes and re-encodes every one) and PNG signatures.
+//! pixels (the server decodes every one) and PNG signatures.
 
 use std::io::Cursor;
 

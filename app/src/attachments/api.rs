@@ -13,8 +13,10 @@ use crate::error::AppError;
 use crate::state::AppState;
 
 /// Upload a photo (JPEG) or signature (PNG) as the raw request body, at the
-/// SHA-256 of its bytes. It is re-encoded (upright, at most 1600 px, no
-/// EXIF/GPS) with a 320 px thumbnail. Sending it again is harmless.
+/// SHA-256 of its bytes. It is decoded in full and stored upright, at most
+/// 1600 px, without EXIF/GPS or anything around the image (a phone-sized
+/// upright JPEG keeps its image data, anything else is re-encoded), with a
+/// 320 px thumbnail. Sending it again is harmless.
 #[utoipa::path(put, path = "/api/v1/attachments/{sha256}", tag = "attachments",
     params(("sha256" = String, Path, description = "SHA-256 of the body, 64 lowercase hex digits")),
     request_body(content = Vec<u8>, content_type = "image/jpeg", description = "The image bytes (image/jpeg or image/png), at most 10 MB"),

@@ -1,12 +1,15 @@
 //! Photos and signatures attached to visits, addressed by the SHA-256 of the
 //! bytes the phone sent (so a retried upload is the same attachment).
 //!
-//! Server side (`ssr`): `process` checks and re-encodes images, `storage`
+//! Server side (`ssr`): `process` checks and re-encodes images (or keeps
+//! the phone's JPEG minus its metadata, `jpeg_metadata`), `storage`
 //! keeps the files (a local directory by default, behind a trait), `api`
 //! serves `PUT/GET /api/v1/attachments/{sha256}`.
 
 #[cfg(feature = "ssr")]
 pub mod api;
+#[cfg(feature = "ssr")]
+pub mod jpeg_metadata;
 #[cfg(feature = "ssr")]
 pub mod process;
 #[cfg(feature = "ssr")]

@@ -1,9 +1,12 @@
 //! Checking and re-encoding an uploaded image. Pure and CPU-bound: callers
 //! run it in `spawn_blocking`.
 //!
-//! The stored file is always re-encoded from pixels, so nothing the phone
-//! put in the file survives (EXIF with GPS position, comments, trailing
-//! data); the EXIF orientation is applied first so the photo stays upright.
+//! Every upload is decoded in full, so a file that is not a whole image is
+//! refused. A photo the phone already sized and encoded is stored as sent
+//! minus its metadata (see `jpeg_metadata`); anything else is re-encoded
+//! from pixels, the EXIF orientation applied first so it stays upright.
+//! Either way nothing the phone put around the image survives (EXIF with
+//! GPS position, comments, trailing data).
 
 use std::io::Cursor;
 
@@ -12,6 +15,7 @@ use image::{
     DynamicImage, GenericImageView, ImageDecoder, ImageFormat, ImageReader, Limits, RgbImage,
 };
 
+use super::jpeg_metadata::without_metadata;
 use super::{MAX_ATTACHMENT_PIXELS, PHOTO_MAX_EDGE, THUMB_EDGE, fit_within};
 use crate::error::AppError;
 
@@ -21,6 +25,10 @@ pub const JPEG_QUALITY: u8 = 82;
 /// Ceiling on what the decoder may allocate: the largest accepted image at
 /// 16 bits per channel RGBA, plus room for the decoder's own buffers.
 const MAX_DECODE_BYTES: u64 = MAX_ATTACHMENT_PIXELS * 8 + 64 * 1024 * 1024;
+/// A phone's JPEG is kept as sent only up to this many bits per pixel
+/// (about quality 95 for a photo); a heavier file is re-encoded to save
+/// storage.
+const KEEP_MAX_BITS_PER_PIXEL: u64 = 4;
 
 /// The two formats accepted. Photos are JPEG; signatures drawn on the
 /// phone are PNG (with transparency) and stay PNG.
@@ -161,16 +169,23 @@ pub fn process(bytes: &[u8], content_type: &str) -> Result<Processed, AppError> 
         .orientation()
         .unwrap_or(image::metadata::Orientation::NoTransforms);
     let mut img = DynamicImage::from_decoder(decoder).map_err(|_| unreadable())?;
+    let upright = orientation == image::metadata::Orientation::NoTransforms;
     img.apply_orientation(orientation);
 
     // `fit_within` is also what the phone uses, so both agree on the size.
     let (w, h) = fit_within(img.width(), img.height(), PHOTO_MAX_EDGE);
-    if (w, h) != img.dimensions() {
+    let sized = (w, h) == img.dimensions();
+    if !sized {
         img = img.resize_exact(w, h, image::imageops::FilterType::Triangle);
     }
-    let image = match kind {
-        ImageKind::Jpeg => encode_jpeg(&flatten_on_white(&img))?,
-        ImageKind::Png => encode_png(&img)?,
+    let light = bytes.len() as u64 * 8 <= u64::from(w) * u64::from(h) * KEEP_MAX_BITS_PER_PIXEL;
+    let kept = (kind == ImageKind::Jpeg && upright && sized && light)
+        .then(|| without_metadata(bytes))
+        .flatten();
+    let image = match (kept, kind) {
+        (Some(kept), _) => kept,
+        (None, ImageKind::Jpeg) => encode_jpeg(&flatten_on_white(&img))?,
+        (None, ImageKind::Png) => encode_png(&img)?,
     };
     let (tw, th) = fit_within(img.width(), img.height(), THUMB_EDGE);
     let thumb = if (tw, th) == img.dimensions() {
@@ -338,6 +353,37 @@ mod tests {
         assert!(
             bottom[2] > 150 && bottom[0] < 80,
             "bottom is blue: {bottom:?}"
+        );
+    }
+
+    #[test]
+    fn a_phone_sized_upright_jpeg_is_kept_without_its_metadata() {
+        let plain = jpeg(400, 300);
+        let mut sent = with_exif(&plain, 1);
+        sent.extend(b"PK\x03\x04 trailing");
+        let out = process(&sent, "image/jpeg").unwrap();
+        // The very image data the phone encoded: no second JPEG generation.
+        assert_eq!(out.image, plain, "stored as sent, minus EXIF and trailer");
+        assert!(!contains(&out.image, b"Exif") && !contains(&out.image, b"PK"));
+        assert_eq!((out.width, out.height), (400, 300));
+    }
+
+    #[test]
+    fn a_heavy_jpeg_is_reencoded_smaller() {
+        // Noise at quality 100: far above the bits per pixel kept as sent.
+        let noise = RgbImage::from_fn(200, 200, |x, y| {
+            let v = (x * 7919 + y * 104_729) ^ (x * y);
+            Rgb([v as u8, (v >> 8) as u8, (v >> 16) as u8])
+        });
+        let mut heavy = Vec::new();
+        JpegEncoder::new_with_quality(&mut heavy, 100)
+            .encode_image(&noise)
+            .unwrap();
+        assert!(heavy.len() as u64 * 8 > 200 * 200 * KEEP_MAX_BITS_PER_PIXEL);
+        let out = process(&heavy, "image/jpeg").unwrap();
+        assert!(
+            out.image.len() < heavy.len(),
+            "re-encoded at the stored quality"
         );
     }
 
