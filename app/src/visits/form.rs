@@ -714,7 +714,7 @@ mod browser {
     ) {
         spawn_local(async move {
             let result = async {
-                let png = draw::to_png(&strokes).await?;
+                let png = draw::to_png(&strokes)?;
                 let (sha256, bytes) = hash_blob(&png).await?;
                 device::store(status).await?.put_blob(&sha256, &png).await?;
                 Ok::<_, crate::error::AppError>((png, sha256, bytes))

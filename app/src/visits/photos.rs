@@ -81,6 +81,30 @@ pub async fn canvas_blob(
         .map_err(photo_error)
 }
 
+/// A small canvas as a PNG, encoded at once. `toBlob` encodes PNGs in the
+/// page's idle time, and Chromium on a busy page waits up to about 6 s for
+/// it; `toDataURL` encodes right away, which for a 600 × 300 signature
+/// takes a few milliseconds.
+pub fn canvas_png_now(canvas: &HtmlCanvasElement) -> Result<Blob, AppError> {
+    let url = canvas
+        .to_data_url_with_type("image/png")
+        .map_err(photo_error)?;
+    let base64 = url
+        .split_once(',')
+        .map(|(_, data)| data)
+        .ok_or_else(|| photo_error("toDataURL"))?;
+    let binary = web_sys::window()
+        .ok_or_else(|| photo_error("window"))?
+        .atob(base64)
+        .map_err(photo_error)?;
+    // `atob` gives one char per byte (U+0000..U+00FF).
+    let bytes: Vec<u8> = binary.chars().map(|c| c as u32 as u8).collect();
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes.as_slice()));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("image/png");
+    Blob::new_with_u8_array_sequence_and_options(&parts, &options).map_err(photo_error)
+}
+
 pub fn new_canvas(width: u32, height: u32) -> Result<HtmlCanvasElement, AppError> {
     let canvas = web_sys::window()
         .and_then(|w| w.document())

@@ -115,7 +115,7 @@ pub mod draw {
     use super::{PAD_ASPECT, SIGNATURE_PNG_WIDTH};
     use crate::error::AppError;
     use crate::visits::local::Stroke;
-    use crate::visits::photos::{canvas_blob, context_2d, new_canvas};
+    use crate::visits::photos::{canvas_png_now, context_2d, new_canvas};
 
     fn paint(
         context: &CanvasRenderingContext2d,
@@ -174,12 +174,12 @@ pub mod draw {
     }
 
     /// The signature as a PNG (transparent background, black ink).
-    pub async fn to_png(strokes: &[Stroke]) -> Result<web_sys::Blob, AppError> {
+    pub fn to_png(strokes: &[Stroke]) -> Result<web_sys::Blob, AppError> {
         let width = SIGNATURE_PNG_WIDTH;
         let height = (width as f32 / PAD_ASPECT) as u32;
         let canvas = new_canvas(width, height)?;
         let context = context_2d(&canvas)?;
         paint(&context, strokes, f64::from(width), f64::from(height), 4.0);
-        canvas_blob(&canvas, "image/png", 1.0).await
+        canvas_png_now(&canvas)
     }
 }
