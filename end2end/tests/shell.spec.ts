@@ -1,3 +1,7 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import zlib from 'node:zlib';
 import { expect, type Page, test } from '@playwright/test';
 
 const PASSWORD = 'demo-password';
@@ -96,3 +100,38 @@ test('应用代码尚未加载完时登录：密码错误显示中文提示，�
   await page.waitForURL((url) => url.pathname === '/');
   await expect(page.locator('[data-testid="user-name"]')).toContainText('李红梅');
 });
+
+// The client is compressed once at build time (`make build`); browsers get
+// the brotli or gzip copy, and it must be exactly this build's file (a copy
+// left from an older build would break hydration).
+test('the client bundle is served precompressed and matches the build', async ({ baseURL }) => {
+  const pkg = path.resolve(__dirname, '../../target/site/pkg');
+  for (const name of ['jiafang.wasm', 'jiafang.js', 'jiafang.css']) {
+    const built = fs.readFileSync(path.join(pkg, name));
+    for (const [encoding, decode] of [
+      ['br', zlib.brotliDecompressSync],
+      ['gzip', zlib.gunzipSync],
+    ] as const) {
+      const { headers, body } = await rawGet(`${baseURL}/pkg/${name}`, encoding);
+      expect(headers['content-encoding'], `${name} ${encoding}`).toBe(encoding);
+      expect(decode(body).equals(built), `${name} ${encoding} is this build`).toBe(true);
+      if (name === 'jiafang.wasm') {
+        expect(headers['content-type']).toBe('application/wasm');
+        console.log(`${name}: ${built.length} B, served ${encoding} ${body.length} B`);
+      }
+    }
+  }
+});
+
+/** The response's bytes exactly as sent (no automatic decompression). */
+function rawGet(url: string, encoding: string): Promise<{ headers: http.IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { headers: { 'Accept-Encoding': encoding } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+      })
+      .on('error', reject);
+  });
+}

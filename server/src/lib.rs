@@ -4,6 +4,7 @@
 
 pub mod backup;
 pub mod demo;
+mod precompressed;
 mod security;
 mod service_worker;
 
@@ -156,6 +157,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), BoxError> {
     let bind = config.bind;
+    precompressed::remove_stale(&config.site_root);
     let state = build_state(config).await?;
     let listener = TcpListener::bind(bind).await?;
     tracing::info!(address = %bind, "家访通 listening on http://{bind}");
