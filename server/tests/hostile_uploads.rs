@@ -482,6 +482,10 @@ async fn hostile_photos_and_signatures(srv: &TestServer) {
             .unwrap();
         assert_eq!(stored.headers()["content-type"], "image/jpeg");
         assert_eq!(stored.headers()["x-content-type-options"], "nosniff");
+        assert_eq!(
+            stored.headers()["content-security-policy"],
+            "default-src 'none'; sandbox"
+        );
         let stored = stored.bytes().await.unwrap();
         assert!(!contains(&stored, b"PK\x03\x04"), "{what}: zip gone");
         assert!(!contains(&stored, b"<script"), "{what}: script gone");

@@ -47,7 +47,9 @@ pub async fn put_attachment(
 }
 
 /// Content never changes for a hash, so browsers may keep it for good
-/// (but only for this user: `private`).
+/// (but only for this user: `private`). A kept JPEG's image data is the
+/// uploader's bytes: should a browser ever open one as a document, the
+/// sandbox lets nothing in it run.
 fn image_response(content_type: &'static str, bytes: Vec<u8>) -> Response {
     (
         [
@@ -55,6 +57,10 @@ fn image_response(content_type: &'static str, bytes: Vec<u8>) -> Response {
             (
                 header::CACHE_CONTROL,
                 HeaderValue::from_static("private, max-age=31536000, immutable"),
+            ),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("default-src 'none'; sandbox"),
             ),
         ],
         bytes,

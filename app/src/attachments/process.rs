@@ -1,5 +1,5 @@
-//! Checking and re-encoding an uploaded image. Pure and CPU-bound: callers
-//! run it in `spawn_blocking`.
+//! Checking an uploaded image and making the files to keep. Pure and
+//! CPU-bound: callers run it in `spawn_blocking`.
 //!
 //! Every upload is decoded in full, so a file that is not a whole image is
 //! refused. A photo the phone already sized and encoded is stored as sent
