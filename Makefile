@@ -54,7 +54,7 @@ fuzz: test-tools build
 	scripts/fuzz-api.sh full target/release/jiafang
 
 ## soak: 1,000 fault-injected sync sessions and the 200-client load test, on SQLite and
-## PostgreSQL (~45 min)
+## PostgreSQL (~15-20 min)
 soak: test-tools build
 	scripts/soak.sh full
 

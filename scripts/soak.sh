@@ -6,7 +6,7 @@
 #                           kill -9 of the server (about a minute)
 #   scripts/soak.sh full    1,000 sync sessions on SQLite and on PostgreSQL,
 #                           then the load test (200 clients × 20 visits ×
-#                           2 photos) on both (about 45 minutes on 2 cores)
+#                           2 photos) on both (about 15-20 minutes on 2 cores)
 #
 # Needs the release server (target/release/jiafang, from `make build`);
 # JIAFANG_SOAK_SERVER_BIN overrides it (target/debug/jiafang works too, slowly).
