@@ -114,6 +114,7 @@ test('the client bundle is served precompressed and matches the build', async ({
     ] as const) {
       const { headers, body } = await rawGet(`${baseURL}/pkg/${name}`, encoding);
       expect(headers['content-encoding'], `${name} ${encoding}`).toBe(encoding);
+      expect(headers['vary'], `${name} ${encoding}: caches keep encodings apart`).toMatch(/accept-encoding/i);
       expect(decode(body).equals(built), `${name} ${encoding} is this build`).toBe(true);
       if (name === 'jiafang.wasm') {
         expect(headers['content-type']).toBe('application/wasm');

@@ -113,6 +113,14 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(security::trace_layer())
         .layer(tower_http::compression::CompressionLayer::new())
+        // The precompressed client files (`precompressed`) come back from
+        // Leptos' file handler already encoded, so the compression layer
+        // does not mark them; a shared cache must still keep brotli and
+        // gzip apart.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::VARY,
+            HeaderValue::from_static("accept-encoding"),
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
