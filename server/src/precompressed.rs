@@ -25,7 +25,9 @@ pub fn remove_stale(site_root: &Path) -> Vec<PathBuf> {
         };
         for entry in entries.flatten() {
             let path = entry.path();
-            if path.is_dir() {
+            // Not `Path::is_dir`: that follows symlinks, and a link loop
+            // would keep this walk going for ever.
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
                 dirs.push(path);
             } else if is_stale(&path) {
                 match std::fs::remove_file(&path) {
