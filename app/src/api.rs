@@ -96,14 +96,7 @@ impl FromRequestParts<AppState> for ClientIp {
     }
 }
 
-/// Error body of every API error.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ErrorBody {
-    /// Stable machine-readable code, e.g. `bad_credentials`.
-    pub error: String,
-    /// Explanation in Chinese, fit to show to the user.
-    pub message: String,
-}
+pub use crate::error::ErrorBody;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -139,6 +132,7 @@ pub struct ErrorBody {
         crate::attachments::api::get_attachment,
         crate::attachments::api::get_thumbnail,
         crate::visits::api::put_visit,
+        crate::visits::api::post_visit_batch,
         crate::visits::api::list_visits,
         crate::visits::api::get_visit,
         crate::visits::api::put_plan,
@@ -162,6 +156,10 @@ pub struct ErrorBody {
         crate::attachments::AttachmentSaved,
         crate::visits::VisitInput,
         crate::visits::VisitSaved,
+        crate::visits::VisitBatch,
+        crate::visits::BatchVisit,
+        crate::visits::BatchResults,
+        crate::visits::BatchResult,
         crate::visits::VisitView,
         crate::visits::PersonRef,
         crate::visits::PlanInput,
@@ -375,6 +373,7 @@ pub fn router() -> Router<AppState> {
             get(attachments::get_thumbnail),
         )
         .route("/visits", get(visits::list_visits))
+        .route("/visits/batch", post(visits::post_visit_batch))
         .route(
             "/visits/{id}",
             axum::routing::put(visits::put_visit).get(visits::get_visit),

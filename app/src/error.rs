@@ -123,6 +123,42 @@ impl AppError {
     }
 }
 
+/// The JSON body of every API error, as the server sends it and the phone
+/// reads it (also each refused visit of a batch).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ErrorBody {
+    /// Stable machine-readable code, e.g. `bad_credentials`.
+    #[serde(default)]
+    pub error: String,
+    /// Explanation in Chinese, fit to show to the user.
+    #[serde(default)]
+    pub message: String,
+    /// The form field at fault (422).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// When to try again (429).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_secs: Option<u64>,
+}
+
+impl From<&AppError> for ErrorBody {
+    fn from(err: &AppError) -> Self {
+        ErrorBody {
+            error: err.code().into(),
+            message: err.to_string(),
+            field: match err {
+                AppError::Invalid { field, .. } => field.clone(),
+                _ => None,
+            },
+            retry_after_secs: match err {
+                AppError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+                _ => None,
+            },
+        }
+    }
+}
+
 /// What a page shows for `?error=<code>` after a plain form post was sent
 /// back to it (see `into_server_fn_response`). Fixed texts only: whatever
 /// else is in the address is never echoed onto the page.
@@ -237,16 +273,7 @@ mod server {
 
     impl IntoResponse for AppError {
         fn into_response(self) -> Response {
-            let mut body = serde_json::json!({ "error": self.code(), "message": self.to_string() });
-            match &self {
-                AppError::Invalid {
-                    field: Some(field), ..
-                } => body["field"] = field.clone().into(),
-                AppError::RateLimited { retry_after_secs } => {
-                    body["retry_after_secs"] = (*retry_after_secs).into()
-                }
-                _ => {}
-            }
+            let body = super::ErrorBody::from(&self);
             let mut response = (self.status_code(), axum::Json(body)).into_response();
             if let AppError::RateLimited { retry_after_secs } = self
                 && let Ok(value) = retry_after_secs.to_string().parse()

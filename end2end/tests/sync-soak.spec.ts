@@ -56,7 +56,8 @@ test('断网、应答丢失、同步中途重新加载：每条离线记录最�
   // the server sees it, stored by the server with the answer lost, or slow.
   const faults: Record<Fault, number> = { pass: 0, drop: 0, 'lose-answer': 0, slow: 0 };
   const flaky = async (route: Route) => {
-    if (route.request().method() !== 'PUT') return route.continue();
+    // Uploads (PUT) and record batches (POST); reads pass.
+    if (!['PUT', 'POST'].includes(route.request().method())) return route.continue();
     const r = random();
     const fault: Fault = r < 0.25 ? 'drop' : r < 0.5 ? 'lose-answer' : r < 0.65 ? 'slow' : 'pass';
     faults[fault]++;
@@ -98,8 +99,8 @@ test('断网、应答丢失、同步中途重新加载：每条离线记录最�
   await record(records);
   let stalled = 0;
   const stalls: Array<() => void> = [];
-  await page.route('**/api/v1/visits/*', async (route) => {
-    if (route.request().method() === 'PUT' && stalled === 0) {
+  await page.route('**/api/v1/visits/batch', async (route) => {
+    if (route.request().method() === 'POST' && stalled === 0) {
       stalled++;
       await new Promise<void>((release) => stalls.push(release));
       return route.abort('timedout').catch(() => {});

@@ -98,12 +98,13 @@ test('同步中途断网（照片已传、记录未传；服务器已保存但�
     if (route.request().method() === 'PUT') attachmentPuts++;
     await route.continue();
   });
-  let visitPuts = 0;
-  await page.route('**/api/v1/visits/*', async (route) => {
-    if (route.request().method() !== 'PUT') return route.continue();
-    visitPuts++;
-    if (visitPuts === 1) return route.abort('connectionreset');
-    if (visitPuts === 2) {
+  // The phone sends its records in batches (`POST /api/v1/visits/batch`).
+  let visitSends = 0;
+  await page.route('**/api/v1/visits/batch', async (route) => {
+    if (route.request().method() !== 'POST') return route.continue();
+    visitSends++;
+    if (visitSends === 1) return route.abort('connectionreset');
+    if (visitSends === 2) {
       // Cut 2: the server stores the visit, the answer is lost.
       await route.fetch();
       return route.abort('connectionreset');
@@ -123,7 +124,7 @@ test('同步中途断网（照片已传、记录未传；服务器已保存但�
   const state = page.getByTestId('visit-row').filter({ hasText: student }).first().getByTestId('visit-state');
   // The engine retries by itself (2 s, 4 s …) until the server confirms.
   await expect(state).toHaveText('已同步', { timeout: 60_000 });
-  expect(visitPuts).toBeGreaterThanOrEqual(3);
+  expect(visitSends).toBeGreaterThanOrEqual(3);
   // Photo and signature were each sent once: marked uploaded as soon as the server had them.
   expect(attachmentPuts).toBe(2);
   await expect(page.getByTestId('pending-count')).toBeHidden();

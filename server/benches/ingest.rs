@@ -4,8 +4,9 @@
 //!   scripts/with-postgres.sh cargo bench -p server --bench ingest
 //!
 //! - Visits: a few phones (logged-in clients) send N visits through the sync
-//!   protocol (`PUT /api/v1/visits/{uuid}`, one after the other per phone, as
-//!   the sync engine does) to a real server on loopback. Baseline: the very
+//!   protocol to a real server on loopback, as the sync engine does: batches
+//!   of ten (`POST /api/v1/visits/batch`), one after the other per phone
+//!   (and, for comparison, one `PUT /api/v1/visits/{uuid}` each). Baseline: the very
 //!   rows the server stored (visits, revisions, co-visitors, audit entries),
 //!   inserted into a second freshly migrated and seeded database in batched
 //!   transactions. On SQLite, and on PostgreSQL when `JIAFANG_TEST_PG_URL`
@@ -251,25 +252,69 @@ async fn outboxes(
     Ok(out)
 }
 
-/// Sends a phone's outbox one visit after the other; the time of each.
-async fn sync_phone(base: String, client: Client, outbox: Outbox) -> BenchResult<Vec<Duration>> {
+/// How a phone sends its outbox.
+#[derive(Clone, Copy)]
+enum Sending {
+    /// `PUT /api/v1/visits/{uuid}`, one visit after the other.
+    OnePutEach,
+    /// `POST /api/v1/visits/batch`, this many visits per request (the app:
+    /// `SYNC_BATCH_VISITS`).
+    Batches(usize),
+}
+
+/// Sends a phone's outbox, one request after the other; the time of each.
+async fn sync_phone(
+    base: String,
+    client: Client,
+    outbox: Outbox,
+    sending: Sending,
+) -> BenchResult<Vec<Duration>> {
     let mut times = Vec::with_capacity(outbox.len());
-    for (id, body) in outbox {
-        let t = Instant::now();
-        let res = client
-            .put(format!("{base}/api/v1/visits/{id}"))
-            .json(&body)
-            .send()
-            .await?;
-        let status = res.status();
-        let answer = res.bytes().await?;
-        times.push(t.elapsed());
-        if status != StatusCode::CREATED {
-            return Err(format!(
-                "PUT visit {id}: {status} {}",
-                String::from_utf8_lossy(&answer)
-            )
-            .into());
+    match sending {
+        Sending::OnePutEach => {
+            for (id, body) in outbox {
+                let t = Instant::now();
+                let res = client
+                    .put(format!("{base}/api/v1/visits/{id}"))
+                    .json(&body)
+                    .send()
+                    .await?;
+                let status = res.status();
+                let answer = res.bytes().await?;
+                times.push(t.elapsed());
+                if status != StatusCode::CREATED {
+                    return Err(format!(
+                        "PUT visit {id}: {status} {}",
+                        String::from_utf8_lossy(&answer)
+                    )
+                    .into());
+                }
+            }
+        }
+        Sending::Batches(size) => {
+            for group in outbox.chunks(size) {
+                let batch = json!({
+                    "visits": group
+                        .iter()
+                        .map(|(id, body)| json!({"id": id, "visit": body}))
+                        .collect::<Vec<_>>(),
+                });
+                let t = Instant::now();
+                let res = client
+                    .post(format!("{base}/api/v1/visits/batch"))
+                    .json(&batch)
+                    .send()
+                    .await?;
+                let status = res.status();
+                let answer: Value = res.json().await?;
+                times.push(t.elapsed());
+                let created = answer["results"].as_array().is_some_and(|r| {
+                    r.len() == group.len() && r.iter().all(|r| r["status"] == 201)
+                });
+                if status != StatusCode::OK || !created {
+                    return Err(format!("POST visit batch: {status} {answer}").into());
+                }
+            }
         }
     }
     Ok(times)
@@ -389,7 +434,13 @@ async fn insert_batched(
     Ok(started.elapsed())
 }
 
-async fn bench_visits(backend: Backend, visits: usize, clients: usize) -> BenchResult<()> {
+/// The phones send their outboxes to a fresh server; visits per second.
+async fn serve_visits(
+    backend: Backend,
+    visits: usize,
+    clients: usize,
+    sending: Sending,
+) -> BenchResult<(f64, TestDb)> {
     let storage = tempfile::tempdir()?;
     let server_db = TestDb::new(backend).await;
     let server = Server::start(&server_db.url, storage.path()).await?;
@@ -398,7 +449,9 @@ async fn bench_visits(backend: Backend, visits: usize, clients: usize) -> BenchR
     let started = Instant::now();
     let tasks: Vec<_> = phones
         .into_iter()
-        .map(|(client, outbox)| tokio::spawn(sync_phone(server.base.clone(), client, outbox)))
+        .map(|(client, outbox)| {
+            tokio::spawn(sync_phone(server.base.clone(), client, outbox, sending))
+        })
         .collect();
     let mut times = Vec::with_capacity(visits);
     for task in tasks {
@@ -407,15 +460,31 @@ async fn bench_visits(backend: Backend, visits: usize, clients: usize) -> BenchR
     let elapsed = started.elapsed();
     server.stop().await;
     times.sort();
-    let server_rate = visits as f64 / elapsed.as_secs_f64();
+    let rate = visits as f64 / elapsed.as_secs_f64();
+    let how = match sending {
+        Sending::OnePutEach => "one PUT per visit".to_owned(),
+        Sending::Batches(n) => format!("batches of {n}, as the app sends"),
+    };
     println!(
-        "server:   {visits} visits from {clients} phones in {:.2} s = {server_rate:.0} visits/s \
-         (each PUT p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms)",
+        "server ({how}): {visits} visits from {clients} phones in {:.2} s = {rate:.0} visits/s \
+         (each request p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms)",
         elapsed.as_secs_f64(),
         ms(percentile(&times, 50)),
         ms(percentile(&times, 95)),
         ms(times[times.len() - 1]),
     );
+    Ok((rate, server_db))
+}
+
+async fn bench_visits(backend: Backend, visits: usize, clients: usize) -> BenchResult<()> {
+    serve_visits(backend, visits, clients, Sending::OnePutEach).await?;
+    let (server_rate, server_db) = serve_visits(
+        backend,
+        visits,
+        clients,
+        Sending::Batches(app::visits::SYNC_BATCH_VISITS),
+    )
+    .await?;
 
     let db = app::db::connect(&server_db.url).await?;
     let roster = roster_digest(&db).await?;
@@ -440,7 +509,7 @@ async fn bench_visits(backend: Backend, visits: usize, clients: usize) -> BenchR
         "  in transactions of {BATCH} visits: {:.2} s = {base_rate:.0} visits/s",
         batched.as_secs_f64()
     );
-    // What committing each visit on its own costs (as each PUT must).
+    // What committing each visit on its own costs (as a single PUT must).
     let rows = stored_rows(&app::db::connect(&server_db.url).await?).await?;
     let single = baseline(backend, &roster, rows, 1).await?;
     println!(

@@ -347,6 +347,9 @@ struct Case {
     reached: fn(StatusCode) -> bool,
     /// Logs in or out: called with a session of its own.
     own_session: bool,
+    /// Turns a 200 answer into the answer the matrix judges (a batch's
+    /// per-visit status and body).
+    answer: fn(StatusCode, Vec<u8>) -> (StatusCode, Vec<u8>),
     build: Build,
 }
 
@@ -369,6 +372,7 @@ fn case(
         allow,
         reached,
         own_session: false,
+        answer: |status, bytes| (status, bytes),
         build,
     }
 }
@@ -380,6 +384,21 @@ impl Case {
     }
     fn own_session(mut self) -> Case {
         self.own_session = true;
+        self
+    }
+    /// A batch answers 200 with one result per visit: judge the first.
+    fn first_of_batch(mut self) -> Case {
+        self.answer = |status, bytes| {
+            let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+            let first = &body["results"][0];
+            match first["status"].as_u64().and_then(|s| u16::try_from(s).ok()) {
+                Some(item) if status == StatusCode::OK => (
+                    StatusCode::from_u16(item).unwrap_or(status),
+                    serde_json::to_vec(first.get("error").unwrap_or(first)).unwrap_or_default(),
+                ),
+                _ => (status, bytes),
+            }
+        };
         self
     }
 }
@@ -515,6 +534,16 @@ fn table() -> Vec<Case> {
         case("PUT /api/v1/visits/{id}", "record a new visit to a student", Class, rule::contact_student, |w, _, s, _| {
             json_req(Method::PUT, format!("/api/v1/visits/{}", Uuid::new_v4()), visit_body(w.place(s).student, "矩阵测试家访"))
         }),
+        case("POST /api/v1/visits/batch", "record a new visit to a student in a batch", Class, rule::contact_student, |w, _, s, _| {
+            json_req(Method::POST, "/api/v1/visits/batch", json!({"visits": [
+                {"id": Uuid::new_v4(), "visit": visit_body(w.place(s).student, "矩阵测试批量家访")},
+            ]}))
+        }).first_of_batch(),
+        case("POST /api/v1/visits/batch", "overwrite someone else's visit in a batch", Class, rule::nobody, |w, _, s, _| {
+            let mut body = visit_body(w.place(s).student, "批量改写他人的记录");
+            body["base_revision"] = json!(1);
+            json_req(Method::POST, "/api/v1/visits/batch", json!({"visits": [{"id": w.place(s).visit, "visit": body}]}))
+        }).first_of_batch(),
         case("PUT /api/v1/visits/{id}", "overwrite someone else's visit", Class, rule::nobody, |w, _, s, _| {
             let mut body = visit_body(w.place(s).student, "改写他人的记录");
             body["base_revision"] = json!(1);
@@ -1640,6 +1669,7 @@ async fn access_matrix(backend: Backend) {
                 };
                 let (status, ct, bytes) =
                     send(&srv, own.as_ref().unwrap_or(&client), r, headers).await;
+                let (status, bytes) = (c.answer)(status, bytes);
                 tally.cells += 1;
                 *tally.per_route.entry(c.route).or_default() += 1;
                 if expected {

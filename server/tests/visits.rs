@@ -525,6 +525,233 @@ async fn plans_are_acknowledged_by_leaders_and_linked_by_the_visit(backend: Back
     srv.stop().await;
 }
 
+async fn post_batch(
+    srv: &TestServer,
+    client: &Client,
+    visits: &[(Uuid, &Value)],
+) -> (StatusCode, Value) {
+    let body = json!({
+        "visits": visits.iter().map(|(id, v)| json!({"id": id, "visit": v})).collect::<Vec<_>>(),
+    });
+    let res = client
+        .post(srv.url("/api/v1/visits/batch"))
+        .json(&body)
+        .send()
+        .await
+        .expect("post batch");
+    let status = res.status();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+/// The tallies as kept, then as counted again from the visits.
+async fn assert_tallies_match_visits(url: &str) {
+    use app::db::entities::visit_tally;
+    let db = app::db::connect(url).await.unwrap();
+    let rows = |db: sea_orm::DatabaseConnection| async move {
+        visit_tally::Entity::find()
+            .order_by_asc(visit_tally::Column::SchoolId)
+            .order_by_asc(visit_tally::Column::UserId)
+            .order_by_asc(visit_tally::Column::Month)
+            .all(&db)
+            .await
+            .unwrap()
+            .into_iter()
+            // A row counted down to nothing is the same as no row.
+            .filter(|r| {
+                *r != visit_tally::Model {
+                    school_id: r.school_id,
+                    user_id: r.user_id,
+                    month: r.month,
+                    ..Default::default()
+                }
+            })
+            .collect::<Vec<_>>()
+    };
+    let kept = rows(db.clone()).await;
+    app::quotas::tallies::rebuild(&db).await.unwrap();
+    let counted = rows(db).await;
+    assert_eq!(kept, counted, "the kept tallies match the visits");
+}
+
+async fn a_batch_is_decided_visit_by_visit(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let srv = TestServer::start(&db).await;
+    let teacher = client_for(&srv, "teacher").await;
+    let own = demo_student(&db.url, "第一小学", "四年级(1)班").await;
+    let other_school = demo_student(&db.url, "中学", "七年级(1)班").await;
+
+    // One already synced on its own, its answer lost.
+    let synced = Uuid::new_v4();
+    let synced_body = visit_body(own);
+    let (status, first_answer) = put(
+        &srv,
+        &teacher,
+        &format!("/api/v1/visits/{synced}"),
+        &synced_body,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let mut changed = synced_body.clone();
+    changed["summary"] = json!("改过的谈话要点，但没有说明在哪一版上改的");
+    let mut missing_photo = visit_body(own);
+    missing_photo["photos"] = json!(["cd".repeat(32)]);
+    let (new, other, missing, conflict) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4(), synced);
+    let new_body = visit_body(own);
+    let other_body = visit_body(other_school);
+    let batch = [
+        (new, &new_body),
+        (synced, &synced_body),
+        (other, &other_body),
+        (missing, &missing_photo),
+        (conflict, &changed),
+    ];
+    let (status, answer) = post_batch(&srv, &teacher, &batch).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let results = answer["results"].as_array().expect("results");
+    let got: Vec<(String, u64)> = results
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap().to_owned(),
+                r["status"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (new.to_string(), 201),
+            (synced.to_string(), 200),
+            (other.to_string(), 403),
+            (missing.to_string(), 422),
+            (conflict.to_string(), 409),
+        ]
+    );
+    assert_eq!(results[0]["saved"]["revision"], 1);
+    assert_eq!(
+        results[1]["saved"], first_answer,
+        "a replay: the first answer"
+    );
+    assert_eq!(results[2]["error"]["error"], "forbidden");
+    assert_eq!(results[3]["error"]["field"], "photos");
+    assert!(
+        results[4]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("第 1 版")
+    );
+    for (id, count) in [(new, 1), (synced, 1), (other, 0), (missing, 0)] {
+        assert_eq!(visit_count(&db.url, id).await, count, "{id}");
+    }
+
+    // The whole batch again (its answer was lost): the same decisions,
+    // the new visit now a replay, nothing stored twice.
+    let (status, again) = post_batch(&srv, &teacher, &batch).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(again["results"][0]["status"], 200);
+    assert_eq!(again["results"][0]["saved"], results[0]["saved"]);
+    for i in 1..5 {
+        assert_eq!(again["results"][i], results[i], "result {i}");
+    }
+    assert_eq!(visit_count(&db.url, new).await, 1);
+    assert_tallies_match_visits(&db.url).await;
+    srv.stop().await;
+}
+
+async fn batches_have_limits_and_officers_may_not_send_them(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let srv = TestServer::start(&db).await;
+    let teacher = client_for(&srv, "teacher").await;
+    let own = demo_student(&db.url, "第一小学", "四年级(1)班").await;
+    let body = visit_body(own);
+    let (status, err) = post_batch(&srv, &teacher, &[]).await;
+    assert_eq!(
+        (status, err["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("visits"))
+    );
+    let ids: Vec<Uuid> = (0..21).map(|_| Uuid::new_v4()).collect();
+    let too_many: Vec<(Uuid, &Value)> = ids.iter().map(|id| (*id, &body)).collect();
+    let (status, err) = post_batch(&srv, &teacher, &too_many).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(err["message"].as_str().unwrap().contains("20"), "{err}");
+    assert_eq!(visit_count(&db.url, ids[0]).await, 0);
+    let (status, _) = post_batch(&srv, &teacher, &too_many[..20]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(visit_count(&db.url, ids[19]).await, 1);
+
+    let county = client_for(&srv, "county").await;
+    let (status, err) = post_batch(&srv, &county, &[(Uuid::new_v4(), &body)]).await;
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (StatusCode::FORBIDDEN, Some("forbidden"))
+    );
+    let anonymous = srv.fresh_client();
+    let (status, _) = post_batch(&srv, &anonymous, &[(Uuid::new_v4(), &body)]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    srv.stop().await;
+}
+
+/// Two phones hand in at once, each visit made jointly with the other
+/// teacher (the day-2 joint visit), so both batches move both teachers'
+/// tallies; and the same batch twice at once (a retry racing the
+/// original). Nothing is refused, stored twice or miscounted.
+async fn concurrent_batches_neither_block_nor_double_count(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let srv = TestServer::start(&db).await;
+    let teacher = client_for(&srv, "teacher").await;
+    let head = client_for(&srv, "head").await;
+    // `teacher` teaches 四年级, `head` leads 三年级(1)班.
+    let teachers_student = demo_student(&db.url, "第一小学", "四年级(1)班").await;
+    let heads_student = demo_student(&db.url, "第一小学", "三年级(1)班").await;
+    let teacher_id = demo_user_id(&db.url, "teacher").await;
+    let head_id = demo_user_id(&db.url, "head").await;
+    let joint = |student: i32, co: i32, months_ago: i64| {
+        let mut body = visit_body(student);
+        let at = (chrono::Utc::now() - chrono::Duration::days(months_ago * 31 + 1))
+            .with_timezone(&chrono_tz::Asia::Shanghai);
+        body["visited_at"] = json!(at.to_rfc3339());
+        body["co_visitor_ids"] = json!([co]);
+        body
+    };
+    for round in 0..4 {
+        // Each in a different month order, so the tally rows each batch
+        // touches first differ.
+        let teacher_bodies: Vec<Value> = (0..3)
+            .map(|m| joint(teachers_student, head_id, m))
+            .collect();
+        let head_bodies: Vec<Value> = (0..3)
+            .rev()
+            .map(|m| joint(heads_student, teacher_id, m))
+            .collect();
+        let t: Vec<(Uuid, &Value)> = teacher_bodies.iter().map(|b| (Uuid::new_v4(), b)).collect();
+        let h: Vec<(Uuid, &Value)> = head_bodies.iter().map(|b| (Uuid::new_v4(), b)).collect();
+        let (a, b, c) = tokio::join!(
+            post_batch(&srv, &teacher, &t),
+            post_batch(&srv, &head, &h),
+            post_batch(&srv, &teacher, &t),
+        );
+        for (who, (status, answer)) in [("teacher", &a), ("head", &b), ("teacher again", &c)] {
+            assert_eq!(*status, StatusCode::OK, "round {round} {who}: {answer}");
+        }
+        for (i, (id, _)) in t.iter().enumerate() {
+            let mut pair = [
+                a.1["results"][i]["status"].as_u64(),
+                c.1["results"][i]["status"].as_u64(),
+            ];
+            pair.sort();
+            assert_eq!(
+                pair,
+                [Some(200), Some(201)],
+                "round {round}: one creates, one replays"
+            );
+            assert_eq!(b.1["results"][i]["status"], 201);
+            assert_eq!(visit_count(&db.url, *id).await, 1);
+        }
+    }
+    assert_tallies_match_visits(&db.url).await;
+    srv.stop().await;
+}
+
 async fn the_sync_protocol_is_documented(backend: Backend) {
     let db = TestDb::new(backend).await;
     let srv = TestServer::start(&db).await;
@@ -532,6 +759,7 @@ async fn the_sync_protocol_is_documented(backend: Backend) {
     assert_eq!(status, StatusCode::OK);
     for (path, method) in [
         ("/api/v1/visits/{id}", "put"),
+        ("/api/v1/visits/batch", "post"),
         ("/api/v1/visits/{id}", "get"),
         ("/api/v1/visits", "get"),
         ("/api/v1/visit-plans/{id}", "put"),
@@ -550,6 +778,8 @@ async fn the_sync_protocol_is_documented(backend: Backend) {
     for schema in [
         "VisitInput",
         "VisitSaved",
+        "VisitBatch",
+        "BatchResults",
         "VisitView",
         "PlanInput",
         "PlanView",
@@ -570,4 +800,7 @@ on_both_backends!(
     colleagues_are_the_staff_of_ones_school,
     plans_are_acknowledged_by_leaders_and_linked_by_the_visit,
     the_sync_protocol_is_documented,
+    a_batch_is_decided_visit_by_visit,
+    batches_have_limits_and_officers_may_not_send_them,
+    concurrent_batches_neither_block_nor_double_count,
 );

@@ -1,12 +1,14 @@
 //! A headless phone that speaks the app's sync protocol exactly as the wasm
 //! client does (app/src/sync/engine.rs and http.rs):
 //!
-//! - a pass sends every pending visit, oldest change first: each photo and
-//!   the signature not yet marked uploaded (`PUT /api/v1/attachments/{sha256}`,
-//!   marked as soon as the server answers 2xx), then the record
-//!   (`PUT /api/v1/visits/{uuid}`, the UUID made on the phone);
-//! - only a 2xx answer to the visit PUT whose JSON body was read confirms
-//!   the visit (then the phone may drop its files);
+//! - a pass sends every pending visit, oldest change first, in groups of
+//!   ten: for each visit of the group each photo and the signature not yet
+//!   marked uploaded (`PUT /api/v1/attachments/{sha256}`, marked as soon as
+//!   the server answers 2xx), then the records whose files are all there
+//!   in one `POST /api/v1/visits/batch` (UUIDs made on the phone);
+//! - only a 200/201 result for the visit in a batch answer whose JSON body
+//!   was read confirms the visit (then the phone may drop its files); each
+//!   other result is read like the status and body of a single request;
 //! - 408/429/5xx and connection failures are transient ("network"): the
 //!   visit stays pending and the pass stops; 401 stops the pass until the
 //!   teacher logs in again; any other refusal marks the visit failed (sent
@@ -51,12 +53,72 @@ impl ClientError {
     }
 }
 
-#[derive(Deserialize, Default)]
-struct ErrorBody {
+#[derive(Deserialize, Default, Clone, Debug)]
+pub struct ErrorBody {
     #[serde(default)]
     error: String,
     #[serde(default)]
     message: String,
+}
+
+/// What an error answer means to the phone (also each refused visit of a
+/// batch): app/src/sync/http.rs `error_of`.
+fn error_of(status: u16, body: ErrorBody) -> ClientError {
+    let message = if body.message.is_empty() {
+        format!("服务器返回 {status}")
+    } else {
+        body.message
+    };
+    match status {
+        401 => ClientError::Unauthenticated,
+        403 if body.error == "password_change_required" => ClientError::PasswordChangeRequired,
+        408 | 429 | 500..=599 => ClientError::Network(message),
+        409 => ClientError::Conflict(message),
+        code => ClientError::Invalid(code, message),
+    }
+}
+
+/// How many records the engine sends in one batch (`SYNC_BATCH_VISITS`).
+pub const VISITS_PER_BATCH: usize = 10;
+
+/// The answer to `POST /api/v1/visits/batch`.
+#[derive(Deserialize, Debug)]
+pub struct BatchResults {
+    pub results: Vec<BatchResult>,
+}
+
+#[derive(Deserialize, Debug)]
+pub struct BatchResult {
+    pub id: Uuid,
+    pub status: u16,
+    #[serde(default)]
+    pub saved: Option<VisitSaved>,
+    #[serde(default)]
+    pub error: Option<ErrorBody>,
+}
+
+impl BatchResults {
+    /// The engine's `answer_for`: one record's result, as a single request
+    /// would have had it.
+    pub fn answer_for(&self, id: Uuid) -> Result<VisitSaved, ClientError> {
+        match self.results.iter().find(|r| r.id == id) {
+            Some(r) => match (&r.saved, r.status) {
+                (Some(saved), 200 | 201) => Ok(saved.clone()),
+                _ => Err(error_of(r.status, r.error.clone().unwrap_or_default())),
+            },
+            None => Err(ClientError::Network("服务器没有答复这条记录".into())),
+        }
+    }
+}
+
+/// The body of a batch of these visits.
+pub fn batch_body<'a>(visits: impl IntoIterator<Item = &'a LocalVisit>) -> Value {
+    json!({
+        "visits": visits
+            .into_iter()
+            .map(|v| json!({ "id": v.id, "visit": v.input() }))
+            .collect::<Vec<_>>(),
+    })
 }
 
 /// REST calls with a session cookie, like the browser's `fetch`.
@@ -91,20 +153,9 @@ impl Api {
         if response.status().is_success() {
             return Ok(response);
         }
-        let status = response.status();
+        let status = response.status().as_u16();
         let body: ErrorBody = response.json().await.unwrap_or_default();
-        let message = if body.message.is_empty() {
-            format!("服务器返回 {status}")
-        } else {
-            body.message
-        };
-        Err(match status.as_u16() {
-            401 => ClientError::Unauthenticated,
-            403 if body.error == "password_change_required" => ClientError::PasswordChangeRequired,
-            408 | 429 | 500..=599 => ClientError::Network(message),
-            409 => ClientError::Conflict(message),
-            code => ClientError::Invalid(code, message),
-        })
+        Err(error_of(status, body))
     }
 
     async fn json<T: DeserializeOwned>(response: Response) -> Result<T, ClientError> {
@@ -116,14 +167,6 @@ impl Api {
 
     pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
         Self::json(self.send(self.http.get(self.url(path))).await?).await
-    }
-
-    pub async fn put_json<T: DeserializeOwned>(
-        &self,
-        path: &str,
-        body: &Value,
-    ) -> Result<T, ClientError> {
-        Self::json(self.send(self.http.put(self.url(path)).json(body)).await?).await
     }
 
     /// A PUT answered without a body (204).
@@ -395,9 +438,8 @@ impl Device {
             .filter(|&i| self.visits[i].wanted(include_failed))
             .collect();
         order.sort_by_key(|&i| self.visits[i].updated_at);
-        for i in order {
-            let result = self.send_visit(i).await;
-            if !self.settle_visit(i, result, &mut outcome) {
+        for group in order.chunks(VISITS_PER_BATCH) {
+            if !self.send_group(group, &mut outcome).await {
                 break;
             }
         }
@@ -407,7 +449,43 @@ impl Device {
         outcome
     }
 
-    async fn send_visit(&mut self, i: usize) -> Result<VisitSaved, ClientError> {
+    /// The engine's `send_visits`: the files of each visit of the group,
+    /// then the records whose files are all there, in one batch.
+    async fn send_group(&mut self, group: &[usize], outcome: &mut Outcome) -> bool {
+        let mut ready = Vec::with_capacity(group.len());
+        for &i in group {
+            match self.send_files(i).await {
+                Ok(()) => ready.push(i),
+                Err(err) => {
+                    if !self.settle_visit(i, Err(err.clone()), outcome) {
+                        for waiting in ready {
+                            self.settle_visit(waiting, Err(err.clone()), outcome);
+                        }
+                        return false;
+                    }
+                }
+            }
+        }
+        if ready.is_empty() {
+            return true;
+        }
+        let body = batch_body(ready.iter().map(|&i| &self.visits[i]));
+        let answers = self
+            .api
+            .post_json::<BatchResults>("/api/v1/visits/batch", &body)
+            .await;
+        let mut carry_on = true;
+        for i in ready {
+            let result = match &answers {
+                Ok(answers) => answers.answer_for(self.visits[i].id),
+                Err(err) => Err(err.clone()),
+            };
+            carry_on &= self.settle_visit(i, result, outcome);
+        }
+        carry_on
+    }
+
+    async fn send_files(&mut self, i: usize) -> Result<(), ClientError> {
         self.visits[i].state = LocalState::Syncing;
         let files: Vec<(bool, usize)> = (0..self.visits[i].photos.len())
             .map(|p| (true, p))
@@ -434,10 +512,7 @@ impl Device {
             }
             .uploaded = true;
         }
-        let v = &self.visits[i];
-        self.api
-            .put_json(&format!("/api/v1/visits/{}", v.id), &v.input())
-            .await
+        Ok(())
     }
 
     /// The engine's `settle_visit` + `classify`; false stops the pass.

@@ -15,7 +15,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::{Barrier, Semaphore};
 
-use crate::client::{Api, ClientError, LocalVisit, VisitSaved, backoff_ms};
+use crate::client::{
+    Api, BatchResults, ClientError, LocalVisit, VISITS_PER_BATCH, backoff_ms, batch_body,
+};
 use crate::media::{self, Blob};
 use crate::server::{Scratch, Server, ServerSpec, free_port, fresh_database};
 
@@ -338,9 +340,10 @@ async fn make_teachers(base: &str, n: usize) -> Result<Vec<LoadTeacher>, String>
     Ok(out)
 }
 
-/// One phone's backlog sent in one sync pass, in the app's order: per
-/// visit its photos and signature, then the record; transient failures
-/// are retried after the app's waits (2 s, 4 s …), counted as errors.
+/// One phone's backlog sent in one sync pass, in the app's order: groups
+/// of ten visits, per visit its photos and signature, then the group's
+/// records in one batch; transient failures are retried after the app's
+/// waits (2 s, 4 s …), counted as errors.
 async fn hand_in(
     client: usize,
     teacher: LoadTeacher,
@@ -353,54 +356,67 @@ async fn hand_in(
     let mut rng = StdRng::seed_from_u64(seed);
     let mut tally = Tally::default();
     let api = &teacher.api;
-    for (v, signature) in signatures.into_iter().enumerate() {
-        let student = teacher.students[rng.gen_range(0..teacher.students.len())];
-        let pics: Vec<Blob> = (0..photos)
-            .map(|p| {
-                media::retagged(
-                    &bases[rng.gen_range(0..bases.len())],
-                    &format!("load {client}-{v}-{p}"),
-                )
-            })
-            .collect();
-        let visit = LocalVisit::new(
-            student,
-            format!("load {client}-{v} 期末家访汇总：学习习惯良好"),
-            pics,
-            signature,
-            rng.gen_range(0..60 * 24 * 20),
-            v as u64,
-        );
-        let files: Vec<(&'static str, Blob)> = visit
-            .photos
-            .iter()
-            .map(|p| ("PUT attachment (photo)", p.blob.clone()))
-            .chain(std::iter::once((
-                "PUT attachment (sig)",
-                visit.signature.blob.clone(),
-            )))
-            .collect();
-        for (kind, blob) in files {
-            let path = format!("/api/v1/attachments/{}", blob.sha256);
-            let ok = with_retries(&mut tally, kind, || api.put_blob(&path, &blob)).await;
-            if !ok {
+    let visits: Vec<LocalVisit> = signatures
+        .into_iter()
+        .enumerate()
+        .map(|(v, signature)| {
+            let student = teacher.students[rng.gen_range(0..teacher.students.len())];
+            let pics: Vec<Blob> = (0..photos)
+                .map(|p| {
+                    media::retagged(
+                        &bases[rng.gen_range(0..bases.len())],
+                        &format!("load {client}-{v}-{p}"),
+                    )
+                })
+                .collect();
+            LocalVisit::new(
+                student,
+                format!("load {client}-{v} 期末家访汇总：学习习惯良好"),
+                pics,
+                signature,
+                rng.gen_range(0..60 * 24 * 20),
+                v as u64,
+            )
+        })
+        .collect();
+    for group in visits.chunks(VISITS_PER_BATCH) {
+        for visit in group {
+            let files: Vec<(&'static str, Blob)> = visit
+                .photos
+                .iter()
+                .map(|p| ("PUT attachment (photo)", p.blob.clone()))
+                .chain(std::iter::once((
+                    "PUT attachment (sig)",
+                    visit.signature.blob.clone(),
+                )))
+                .collect();
+            for (kind, blob) in files {
+                let path = format!("/api/v1/attachments/{}", blob.sha256);
+                let sent = with_retries(&mut tally, kind, || api.put_blob(&path, &blob)).await;
+                if sent.is_none() {
+                    return tally;
+                }
+                tally.bytes_up += blob.bytes.len() as u64;
+            }
+        }
+        let body = batch_body(group);
+        let Some(answers) = with_retries(&mut tally, "POST visit batch", || {
+            api.post_json::<BatchResults>("/api/v1/visits/batch", &body)
+        })
+        .await
+        else {
+            return tally;
+        };
+        for visit in group {
+            if let Err(err) = answers.answer_for(visit.id) {
+                tally.error("visit in batch", &err);
                 return tally;
             }
-            tally.bytes_up += blob.bytes.len() as u64;
-        }
-        let path = format!("/api/v1/visits/{}", visit.id);
-        let body = visit.input();
-        let ok = with_retries(&mut tally, "PUT visit", || async {
-            api.put_json::<VisitSaved>(&path, &body).await.map(|_| ())
-        })
-        .await;
-        if !ok {
-            return tally;
-        }
-        tally.visits_confirmed += 1;
-        let n = progress.done.fetch_add(1, Ordering::Relaxed) + 1;
-        if n.is_multiple_of(progress.step) {
-            println!("  … {n} visits confirmed");
+            tally.visits_confirmed += 1;
+            let n = progress.done.fetch_add(1, Ordering::Relaxed) + 1;
+            if n.is_multiple_of(progress.step) {
+                println!("  … {n} visits confirmed");
+            }
         }
     }
     // The pass ends by refreshing the phone's offline copies.
@@ -411,19 +427,17 @@ async fn hand_in(
         ("GET quota", "/api/v1/quota"),
         ("GET absence-tasks", "/api/v1/absence-tasks"),
     ] {
-        with_retries(&mut tally, kind, || async {
-            api.get_json::<Value>(url).await.map(|_| ())
-        })
-        .await;
+        with_retries(&mut tally, kind, || api.get_json::<Value>(url)).await;
     }
     tally
 }
 
-/// Times each try; retries transient failures up to 5 times.
-async fn with_retries<F, Fut>(tally: &mut Tally, kind: &'static str, mut call: F) -> bool
+/// Times each try; retries transient failures up to 5 times. The call's
+/// answer, or `None` if it was refused or still failed after six tries.
+async fn with_retries<T, F, Fut>(tally: &mut Tally, kind: &'static str, mut call: F) -> Option<T>
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<(), ClientError>>,
+    Fut: std::future::Future<Output = Result<T, ClientError>>,
 {
     for attempt in 1..=6 {
         let t = Instant::now();
@@ -434,17 +448,17 @@ where
             .or_default()
             .push(t.elapsed().as_secs_f64() * 1000.0);
         match result {
-            Ok(()) => return true,
+            Ok(answer) => return Some(answer),
             Err(err) => {
                 tally.error(kind, &err);
                 if !err.is_transient() || attempt == 6 {
-                    return false;
+                    return None;
                 }
                 tokio::time::sleep(Duration::from_millis(backoff_ms(attempt))).await;
             }
         }
     }
-    false
+    None
 }
 
 #[cfg(test)]

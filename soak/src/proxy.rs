@@ -102,8 +102,9 @@ struct Shared {
     rng: Mutex<StdRng>,
     faults_on: AtomicBool,
     stats: Mutex<ProxyStats>,
-    /// PUTs the server is working on right now (the killer aims for these).
-    puts_in_flight: AtomicUsize,
+    /// Writes (PUTs, visit batches) the server is working on right now (the
+    /// killer aims for these).
+    writes_in_flight: AtomicUsize,
     /// Copies still to be delivered (late or duplicate).
     background: AtomicUsize,
 }
@@ -119,7 +120,7 @@ struct Request {
     head: Vec<u8>,
     body: Vec<u8>,
     kind: String,
-    is_put: bool,
+    is_write: bool,
 }
 
 impl Proxy {
@@ -134,7 +135,7 @@ impl Proxy {
             rng: Mutex::new(StdRng::seed_from_u64(seed)),
             faults_on: AtomicBool::new(true),
             stats: Mutex::new(ProxyStats::default()),
-            puts_in_flight: AtomicUsize::new(0),
+            writes_in_flight: AtomicUsize::new(0),
             background: AtomicUsize::new(0),
         });
         let accept_shared = shared.clone();
@@ -154,8 +155,8 @@ impl Proxy {
         self.shared.stats.lock().unwrap().clone()
     }
 
-    pub fn puts_in_flight(&self) -> usize {
-        self.shared.puts_in_flight.load(Ordering::SeqCst)
+    pub fn writes_in_flight(&self) -> usize {
+        self.shared.writes_in_flight.load(Ordering::SeqCst)
     }
 
     /// Waits until every held-back or duplicate copy has been delivered.
@@ -218,11 +219,13 @@ async fn read_request(stream: &mut TcpStream) -> Option<Request> {
     let mut parts = request_line.split(' ');
     let method = parts.next()?.to_owned();
     let path = parts.next()?.to_owned();
+    let kind = kind_of(&method, &path);
+    let is_write = method == "PUT" || kind == "POST visit batch";
     Some(Request {
         head: head.into_bytes(),
         body,
-        kind: kind_of(&method, &path),
-        is_put: method == "PUT",
+        kind,
+        is_write,
     })
 }
 
@@ -237,6 +240,7 @@ pub fn kind_of(method: &str, path: &str) -> String {
     let noun = match noun {
         "attachments" if method == "PUT" => "attachment",
         "visits" if method == "PUT" => "visit",
+        "visits" if method == "POST" && path.ends_with("/batch") => "visit batch",
         other => other,
     };
     format!("{method} {noun}")
@@ -353,8 +357,8 @@ async fn deliver(shared: &Shared, req: &Request) -> Option<Vec<u8>> {
         return None;
     };
     let _ = up.set_nodelay(true);
-    if req.is_put {
-        shared.puts_in_flight.fetch_add(1, Ordering::SeqCst);
+    if req.is_write {
+        shared.writes_in_flight.fetch_add(1, Ordering::SeqCst);
     }
     let exchange = async {
         up.write_all(&req.head).await?;
@@ -364,8 +368,8 @@ async fn deliver(shared: &Shared, req: &Request) -> Option<Vec<u8>> {
         Ok::<_, std::io::Error>(resp)
     };
     let result = tokio::time::timeout(Duration::from_secs(120), exchange).await;
-    if req.is_put {
-        shared.puts_in_flight.fetch_sub(1, Ordering::SeqCst);
+    if req.is_write {
+        shared.writes_in_flight.fetch_sub(1, Ordering::SeqCst);
     }
     let resp = result.ok()?.ok().filter(|r| !r.is_empty())?;
     let status = std::str::from_utf8(resp.get(9..12)?)
@@ -390,6 +394,7 @@ mod tests {
     fn kinds_have_no_ids() {
         assert_eq!(kind_of("PUT", "/api/v1/attachments/abc"), "PUT attachment");
         assert_eq!(kind_of("PUT", "/api/v1/visits/1-2"), "PUT visit");
+        assert_eq!(kind_of("POST", "/api/v1/visits/batch"), "POST visit batch");
         assert_eq!(
             kind_of("GET", "/api/v1/visits?semester=current"),
             "GET visits"

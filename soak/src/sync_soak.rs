@@ -58,7 +58,7 @@ struct Student {
 struct Kills {
     kills: u64,
     /// Kills that hit while the server was handling a PUT.
-    mid_put: u64,
+    mid_write: u64,
 }
 
 pub async fn run(opts: SyncOpts) -> Result<bool, String> {
@@ -265,9 +265,9 @@ pub async fn run(opts: SyncOpts) -> Result<bool, String> {
     }
     println!("extra copies delivered   {}", proxy_stats.extra_deliveries);
     println!(
-        "kill -9 of the server    {} ({} while a PUT was in flight); restarts took {}",
+        "kill -9 of the server    {} ({} while a write was in flight); restarts took {}",
         kills.kills,
-        kills.mid_put,
+        kills.mid_write,
         describe_starts(&server.start_times)
     );
     println!("requests finding no server {}", proxy_stats.server_down);
@@ -485,15 +485,15 @@ async fn kill_loop(
         }
         // Aim at a request in progress (give up aiming after 3 s).
         let aim = Instant::now();
-        while proxy.puts_in_flight() == 0 && aim.elapsed() < Duration::from_secs(3) {
+        while proxy.writes_in_flight() == 0 && aim.elapsed() < Duration::from_secs(3) {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
         // A little jitter so the kill lands at different points of the
         // server's work (reading the body, processing, the DB commit).
         tokio::time::sleep(Duration::from_millis(rng.gen_range(0..30))).await;
         let mut s = server.lock().await;
-        if proxy.puts_in_flight() > 0 {
-            kills.mid_put += 1;
+        if proxy.writes_in_flight() > 0 {
+            kills.mid_write += 1;
         }
         s.kill9();
         kills.kills += 1;

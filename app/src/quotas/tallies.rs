@@ -481,36 +481,56 @@ pub async fn record(
     before: Option<&Credits>,
     after: Option<&Credits>,
 ) -> Result<(), AppError> {
-    // Sorted: concurrent writers lock shared tally rows (a co-visitor's) in
-    // the same order, so PostgreSQL never finds two of them deadlocked.
-    let mut changes: BTreeMap<TallyKey, Counts> = BTreeMap::new();
-    for (credits, sign) in [(before, -1), (after, 1)] {
-        for (key, slot) in credits.map(Credits::rows).unwrap_or_default() {
-            changes.entry(key).or_insert([0; 12])[slot] += sign;
+    let mut changes = Changes::default();
+    changes.add(before, after);
+    changes.write(db).await
+}
+
+/// Tally moves gathered over several visit saves (a batch from a phone)
+/// and written together at the end of their transaction.
+#[derive(Debug, Default)]
+pub struct Changes(BTreeMap<TallyKey, Counts>);
+
+impl Changes {
+    /// Adds the move from `before` to `after` (see `record`).
+    pub fn add(&mut self, before: Option<&Credits>, after: Option<&Credits>) {
+        for (credits, sign) in [(before, -1), (after, 1)] {
+            for (key, slot) in credits.map(Credits::rows).unwrap_or_default() {
+                self.0.entry(key).or_insert([0; 12])[slot] += sign;
+            }
         }
     }
-    let rows: Vec<visit_tally::ActiveModel> = changes
-        .into_iter()
-        .filter(|(_, counts)| counts.iter().any(|n| *n != 0))
-        .map(|(key, counts)| tally_row(key, &counts))
-        .collect();
-    if rows.is_empty() {
-        return Ok(());
+
+    /// Upserts the changed rows. Sorted by key (a BTreeMap): concurrent
+    /// writers lock shared tally rows (a co-visitor's) in the same order,
+    /// so PostgreSQL never finds two of them deadlocked. Writing them once
+    /// at the end of a batch also keeps a batch from taking them in visit
+    /// order while holding others.
+    pub async fn write(self, db: &impl ConnectionTrait) -> Result<(), AppError> {
+        let rows: Vec<visit_tally::ActiveModel> = self
+            .0
+            .into_iter()
+            .filter(|(_, counts)| counts.iter().any(|n| *n != 0))
+            .map(|(key, counts)| tally_row(key, &counts))
+            .collect();
+        if rows.is_empty() {
+            return Ok(());
+        }
+        use visit_tally::Column as C;
+        let mut upsert = OnConflict::columns([C::SchoolId, C::UserId, C::Month]);
+        for c in &COUNTERS {
+            upsert.value(
+                c.column,
+                Expr::col((visit_tally::Entity, c.column))
+                    .add(Expr::col((Alias::new("excluded"), c.column))),
+            );
+        }
+        visit_tally::Entity::insert_many(rows)
+            .on_conflict(upsert)
+            .exec_without_returning(db)
+            .await?;
+        Ok(())
     }
-    use visit_tally::Column as C;
-    let mut upsert = OnConflict::columns([C::SchoolId, C::UserId, C::Month]);
-    for c in &COUNTERS {
-        upsert.value(
-            c.column,
-            Expr::col((visit_tally::Entity, c.column))
-                .add(Expr::col((Alias::new("excluded"), c.column))),
-        );
-    }
-    visit_tally::Entity::insert_many(rows)
-        .on_conflict(upsert)
-        .exec_without_returning(db)
-        .await?;
-    Ok(())
 }
 
 /// Count every tally again from the visits: after loading visits by other

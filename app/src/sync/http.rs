@@ -7,17 +7,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;
 
-use crate::error::AppError;
-
-#[derive(serde::Deserialize)]
-struct ErrorBody {
-    #[serde(default)]
-    error: String,
-    #[serde(default)]
-    message: String,
-    #[serde(default)]
-    field: Option<String>,
-}
+use crate::error::{AppError, ErrorBody};
 
 fn offline(err: impl std::fmt::Display) -> AppError {
     AppError::Network {
@@ -27,7 +17,12 @@ fn offline(err: impl std::fmt::Display) -> AppError {
 
 async fn error_from(response: Response) -> AppError {
     let status = response.status();
-    let body = response.json::<ErrorBody>().await.ok();
+    error_of(status, response.json::<ErrorBody>().await.ok())
+}
+
+/// What an error answer means to the phone (also each refused visit of a
+/// batch, which carries the status and body a single request would have).
+pub fn error_of(status: u16, body: Option<ErrorBody>) -> AppError {
     let message = body
         .as_ref()
         .map(|b| b.message.clone())

@@ -8,10 +8,13 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::query::{self, SemesterFilter};
-use super::{PlanInput, PlanView, VisitInput, VisitSaved, VisitView, plans, service};
+use super::{
+    BatchResult, BatchResults, PlanInput, PlanView, VisitBatch, VisitInput, VisitSaved, VisitView,
+    plans, service,
+};
 use crate::api::{ApiJson, ApiPath, ApiQuery, ErrorBody, created_or_ok};
 use crate::auth::current_user::CurrentUser;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorBody as ItemError};
 use crate::state::AppState;
 
 /// Save a 家访记录表 made on the phone. Sending the same body again is
@@ -35,6 +38,51 @@ pub async fn put_visit(
 ) -> Result<(StatusCode, Json<VisitSaved>), AppError> {
     let saved = service::put_visit(&state.db, &current, id, input).await?;
     Ok((created_or_ok(saved.created), Json(saved.saved)))
+}
+
+/// Save up to 20 visits in one request (one transaction): what the phone
+/// sends when it has several records waiting. Each visit is decided as
+/// `PUT /api/v1/visits/{id}` would decide it and gets the status and body
+/// that would have answered it; a refused visit does not stop the others.
+/// Sending the same batch again is harmless.
+#[utoipa::path(post, path = "/api/v1/visits/batch", tag = "visits",
+    request_body = VisitBatch,
+    responses(
+        (status = 200, description = "One result per visit, in the order sent", body = BatchResults),
+        (status = 403, description = "An officer (officers only read)", body = ErrorBody),
+        (status = 422, description = "No visits, or more than 20", body = ErrorBody),
+    ))]
+pub async fn post_visit_batch(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ApiJson(batch): ApiJson<VisitBatch>,
+) -> Result<Json<BatchResults>, AppError> {
+    if batch.visits.is_empty() || batch.visits.len() > super::MAX_BATCH_VISITS {
+        return Err(AppError::invalid(
+            "visits",
+            format!("每批须有 1 至 {} 条家访记录", super::MAX_BATCH_VISITS),
+        ));
+    }
+    let items = batch.visits.into_iter().map(|v| (v.id, v.visit)).collect();
+    let results = service::put_visits(&state.db, &current, items)
+        .await?
+        .into_iter()
+        .map(|(id, result)| match result {
+            Ok(saved) => BatchResult {
+                id,
+                status: created_or_ok(saved.created).as_u16(),
+                saved: Some(saved.saved),
+                error: None,
+            },
+            Err(err) => BatchResult {
+                id,
+                status: err.status(),
+                saved: None,
+                error: Some(ItemError::from(&err)),
+            },
+        })
+        .collect();
+    Ok(Json(BatchResults { results }))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -345,6 +345,52 @@ pub struct VisitSaved {
     pub saved_at: DateTime<Utc>,
 }
 
+/// The most visits one batch may carry: even with every text field full
+/// (and every character escaped) a batch stays under the API's 2 MB body
+/// limit.
+pub const MAX_BATCH_VISITS: usize = 20;
+
+/// How many records the phone sends in one batch: fewer than the limit,
+/// so on a slow link confirmations come in steps while photos go up.
+pub const SYNC_BATCH_VISITS: usize = 10;
+
+/// The body of `POST /api/v1/visits/batch`: several visits from one phone,
+/// each as it would be sent to `PUT /api/v1/visits/{id}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct VisitBatch {
+    /// 1 to 20 visits.
+    pub visits: Vec<BatchVisit>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct BatchVisit {
+    /// Made by the phone when the form was opened.
+    pub id: Uuid,
+    pub visit: VisitInput,
+}
+
+/// The answer to a batch: one result per visit, in the order sent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct BatchResults {
+    pub results: Vec<BatchResult>,
+}
+
+/// What `PUT /api/v1/visits/{id}` would have answered for this visit:
+/// its status, and the saved visit (200, 201) or the error.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct BatchResult {
+    pub id: Uuid,
+    pub status: u16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saved: Option<VisitSaved>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<crate::error::ErrorBody>,
+}
+
 /// A person shown by name (visitors, co-visitors, colleagues to pick from).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -1,4 +1,5 @@
-//! Saving a visit sent by the phone: `PUT /api/v1/visits/{uuid}`.
+//! Saving visits sent by the phone: `PUT /api/v1/visits/{uuid}` for one,
+//! `POST /api/v1/visits/batch` for several in one transaction.
 //!
 //! The phone may send the same record any number of times (lost answers,
 //! retries, two tabs). The body hash makes that harmless: the same body
@@ -29,17 +30,62 @@ use crate::visits::lookup::{body_hash, first_error, now};
 use crate::visits::{VisitInput, VisitSaved};
 
 /// Whether the visit was created (201) or already there / updated (200).
+#[derive(Debug)]
 pub struct Saved {
     pub created: bool,
     pub saved: VisitSaved,
 }
 
-/// Save `input` as visit `id` (create, replay or edit).
+/// Save `input` as visit `id` (create, replay or edit): a batch of one.
 pub async fn put_visit(
     db: &DatabaseConnection,
     current: &CurrentUser,
     id: Uuid,
     input: VisitInput,
+) -> Result<Saved, AppError> {
+    put_visits(db, current, vec![(id, input)])
+        .await?
+        .pop()
+        .map_or(Err(AppError::Internal), |(_, result)| result)
+}
+
+/// Save several visits from one phone in one transaction: one commit (one
+/// flush to disk) however many visits, and one request over a slow link.
+/// Each visit is decided exactly as `PUT /api/v1/visits/{id}` decides it
+/// and gets its own answer; a refused one leaves the others alone. A
+/// database failure fails the whole batch and keeps nothing of it (the
+/// phone sends it again).
+pub async fn put_visits(
+    db: &DatabaseConnection,
+    current: &CurrentUser,
+    items: Vec<(Uuid, VisitInput)>,
+) -> Result<Vec<(Uuid, Result<Saved, AppError>)>, AppError> {
+    // Officers only read.
+    if current.access.staff_schools.is_empty() {
+        return Err(AppError::Forbidden);
+    }
+    // On SQLite the write lock is taken first, so what each visit reads
+    // cannot change before it writes.
+    let txn = crate::db::begin_write(db).await?;
+    let mut tallies = tallies::Changes::default();
+    let mut results = Vec::with_capacity(items.len());
+    for (id, input) in items {
+        match save_one(&txn, current, id, &input, &mut tallies).await {
+            Err(AppError::Internal) => return Err(AppError::Internal),
+            result => results.push((id, result)),
+        }
+    }
+    tallies.write(&txn).await?;
+    txn.commit().await?;
+    Ok(results)
+}
+
+async fn save_one(
+    txn: &DatabaseTransaction,
+    current: &CurrentUser,
+    id: Uuid,
+    input: &VisitInput,
+    tallies: &mut tallies::Changes,
 ) -> Result<Saved, AppError> {
     let mut canonical = input.clone();
     canonical.base_revision = None;
@@ -47,7 +93,7 @@ pub async fn put_visit(
     // A lost race (another request stored this id, or the next revision,
     // first) is decided again against what the winner stored.
     for _ in 0..3 {
-        if let Some(saved) = attempt(db, current, id, &input, &hash, &body).await? {
+        if let Some(saved) = attempt(txn, current, id, input, &hash, &body, tallies).await? {
             return Ok(saved);
         }
     }
@@ -68,17 +114,14 @@ fn saved_of(v: &visit::Model) -> VisitSaved {
 
 /// One try; `Ok(None)` when a concurrent request won a race.
 async fn attempt(
-    db: &DatabaseConnection,
+    db: &DatabaseTransaction,
     current: &CurrentUser,
     id: Uuid,
     input: &VisitInput,
     hash: &str,
     body: &str,
+    tallies: &mut tallies::Changes,
 ) -> Result<Option<Saved>, AppError> {
-    // Officers only read.
-    if current.access.staff_schools.is_empty() {
-        return Err(AppError::Forbidden);
-    }
     let existing = visit::Entity::find_by_id(id).one(db).await?;
     if let Some(v) = &existing {
         if v.visitor_id != current.user.id {
@@ -117,9 +160,9 @@ async fn attempt(
         now,
     };
     match existing {
-        None => create(db, current, &row, body).await,
+        None => create(db, current, &row, body, tallies).await,
         Some(v) if input.base_revision == Some(v.revision) => {
-            update(db, current, &row, body, v).await
+            update(db, current, &row, body, v, tallies).await
         }
         Some(v) => Err(AppError::Conflict {
             message: format!(
@@ -133,7 +176,7 @@ async fn attempt(
 /// The student, if the caller may record a visit to them (unknown ids get
 /// the same answer as other people's students).
 async fn visitable_student(
-    db: &DatabaseConnection,
+    db: &DatabaseTransaction,
     current: &CurrentUser,
     student_id: i32,
 ) -> Result<student::Model, AppError> {
@@ -146,7 +189,7 @@ async fn visitable_student(
 
 /// Co-visitors are active staff of the student's school, not the visitor.
 async fn check_co_visitors(
-    db: &DatabaseConnection,
+    db: &DatabaseTransaction,
     current: &CurrentUser,
     student: &student::Model,
     ids: &[i32],
@@ -197,7 +240,7 @@ async fn check_co_visitors(
 
 /// Photos and the signature must have been uploaded first (the phone
 /// sends them before the visit); the message names what is missing.
-async fn check_attachments(db: &DatabaseConnection, input: &VisitInput) -> Result<(), AppError> {
+async fn check_attachments(db: &DatabaseTransaction, input: &VisitInput) -> Result<(), AppError> {
     let wanted: BTreeSet<&str> = input
         .photos
         .iter()
@@ -237,7 +280,7 @@ async fn check_attachments(db: &DatabaseConnection, input: &VisitInput) -> Resul
 
 /// A 拟家访 report this visit answers must be about the same student.
 async fn check_plan(
-    db: &DatabaseConnection,
+    db: &DatabaseTransaction,
     student: &student::Model,
     plan_id: Option<Uuid>,
 ) -> Result<(), AppError> {
@@ -331,11 +374,14 @@ impl Row<'_> {
     }
 }
 
+/// Each save runs in a savepoint of the batch: a failure part-way
+/// (a lost race) undoes only this visit's rows.
 async fn create(
-    db: &DatabaseConnection,
+    db: &DatabaseTransaction,
     current: &CurrentUser,
     row: &Row<'_>,
     body: &str,
+    tallies: &mut tallies::Changes,
 ) -> Result<Option<Saved>, AppError> {
     let txn = db.begin().await?;
     let mut model = row.content();
@@ -355,10 +401,10 @@ async fn create(
         Err(err) => return Err(err.into()),
     }
     write_children(&txn, current, row, body, 1).await?;
-    tallies::record(&txn, None, Some(&row.credits(current))).await?;
     record(&txn, current, row, "visit.create", 1).await?;
     crate::dropout::tasks::close_by_visit(&txn, row.id).await?;
     txn.commit().await?;
+    tallies.add(None, Some(&row.credits(current)));
     Ok(Some(Saved {
         created: true,
         saved: row.saved(1),
@@ -366,11 +412,12 @@ async fn create(
 }
 
 async fn update(
-    db: &DatabaseConnection,
+    db: &DatabaseTransaction,
     current: &CurrentUser,
     row: &Row<'_>,
     body: &str,
     old: visit::Model,
+    tallies: &mut tallies::Changes,
 ) -> Result<Option<Saved>, AppError> {
     let revision = old.revision + 1;
     let txn = db.begin().await?;
@@ -403,10 +450,10 @@ async fn update(
         Err(WriteError::App(e)) => return Err(e),
         Ok(()) => {}
     }
-    tallies::record(&txn, Some(&before), Some(&row.credits(current))).await?;
     record(&txn, current, row, "visit.update", revision).await?;
     crate::dropout::tasks::close_by_visit(&txn, row.id).await?;
     txn.commit().await?;
+    tallies.add(Some(&before), Some(&row.credits(current)));
     Ok(Some(Saved {
         created: false,
         saved: row.saved(revision),
