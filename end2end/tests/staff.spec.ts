@@ -42,3 +42,32 @@ test('管理员新建教师账号，新教师首次登录须修改密码', async
   await page.goto('/audit');
   await expect(page.getByTestId('audit-row').filter({ hasText: '新建账号' }).first()).toContainText('陈静');
 });
+
+// Teachers from a file: checked first (the bad row explained), then
+// imported, the initial passwords listed once. The page is also loaded
+// directly, so it is rendered by the server first.
+test('管理员批量导入教师：先检查，错误行有说明，导入后列出初始密码', async ({ page }) => {
+  await page.goto('/login');
+  await page.fill('input[name="username"]', 'admin');
+  await page.fill('input[name="password"]', 'demo-password');
+  await page.getByRole('button', { name: '登录' }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await page.goto('/staff');
+  await page.getByText('批量导入教师').click();
+
+  await page.getByRole('button', { name: '检查' }).click();
+  await expect(page.getByRole('alert')).toHaveText('请先选择文件');
+
+  const csv = '姓名,手机号,角色,班级,学科\n导入教师甲,13700000011,科任教师,三年级(1)班,美术\n导入教师乙,13700000012,校工,,\n';
+  await page.getByTestId('teacher-file').setInputFiles({ name: 'teachers.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await page.getByRole('button', { name: '检查' }).click();
+  const report = page.getByTestId('teacher-report');
+  await expect(report).toContainText('共 2 行：1 行有效（新建 1');
+  await expect(page.locator('li.error')).toContainText('第 3 行');
+  await expect(page.getByTestId('teacher-passwords')).toHaveCount(0);
+
+  await page.getByTestId('teacher-commit').click();
+  await expect(report).toContainText('已导入');
+  const row = page.getByTestId('teacher-passwords').locator('tr').filter({ hasText: '13700000011' });
+  await expect(row.locator('strong')).toHaveText(/^\S{10}$/);
+});

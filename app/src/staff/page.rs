@@ -151,30 +151,25 @@ fn StaffList(staff: Vec<StaffMember>, reset: ServerAction<ResetStaffPassword>) -
 #[component]
 fn TeacherImport() -> impl IntoView {
     use super::import::TeacherImportReport;
-    let file = StoredValue::new_local(None::<web_sys::File>);
+    // The file is read from the input when sent: a browser File kept in a
+    // local StoredValue would be dropped on another server thread after
+    // rendering, which panics and cuts the page short.
+    let input = NodeRef::<leptos::html::Input>::new();
     let report = RwSignal::new(None::<TeacherImportReport>);
     let problem = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
-    let pick = move |ev: leptos::ev::Event| {
-        #[cfg(feature = "hydrate")]
-        {
-            use wasm_bindgen::JsCast;
-            let chosen = ev
-                .target()
-                .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-                .and_then(|input| input.files())
-                .and_then(|files| files.get(0));
-            file.set_value(chosen);
-            report.set(None);
-            problem.set(None);
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = (ev, file);
+    let pick = move |_| {
+        report.set(None);
+        problem.set(None);
     };
     let send = move |step: &'static str| {
         #[cfg(feature = "hydrate")]
         {
-            let Some(chosen) = file.get_value() else {
+            let chosen = input
+                .get_untracked()
+                .and_then(|i| i.files())
+                .and_then(|files| files.get(0));
+            let Some(chosen) = chosen else {
                 problem.set(Some("请先选择文件".into()));
                 return;
             };
@@ -198,13 +193,13 @@ fn TeacherImport() -> impl IntoView {
             });
         }
         #[cfg(not(feature = "hydrate"))]
-        let _ = step;
+        let _ = (step, input);
     };
     view! {
         <details class="card">
             <summary>"批量导入教师"</summary>
             <p class="hint">"Excel 或 CSV，表头：姓名、用户名（或手机号）、角色（校长、副校长、班主任、科任教师、学校管理员、家访审核员，多个用顿号分隔）、班级（如 三年级(1)班）、学科。先检查，再导入；再次导入同一文件不会重复建账号。"</p>
-            <input type="file" accept=".xlsx,.xls,.csv" data-testid="teacher-file" on:change=pick/>
+            <input type="file" accept=".xlsx,.xls,.csv" data-testid="teacher-file" node_ref=input on:change=pick/>
             <div class="admin-links">
                 <button type="button" class="secondary" disabled=move || busy.get() on:click=move |_| send("preview")>"检查"</button>
                 <button type="button" class="primary" data-testid="teacher-commit"

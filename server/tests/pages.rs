@@ -1,0 +1,80 @@
+//! Every page the server renders arrives whole and without a panic, even
+//! when many are rendered at once (a render moves between worker threads
+//! at each await). A page holding a browser-only value (a `File` in a
+//! local StoredValue) used to panic when that value was dropped on another
+//! thread, cutting the page short after a 200 status.
+
+mod common;
+
+use std::sync::Once;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use common::{Backend, TestDb, TestServer, client_for};
+use reqwest::StatusCode;
+
+/// Copies of each page requested at once.
+const AT_ONCE: usize = 12;
+
+/// Panics anywhere in this test process: the server runs in it, and a
+/// panic in a server task only shows as a cut connection.
+static PANICS: AtomicUsize = AtomicUsize::new(0);
+
+fn count_panics() {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            PANICS.fetch_add(1, Ordering::SeqCst);
+            previous(info);
+        }));
+    });
+}
+
+async fn every_page_renders_whole_under_concurrency(backend: Backend) {
+    count_panics();
+    let db = TestDb::new(backend).await;
+    let srv = TestServer::start(&db).await;
+    let pages: Vec<String> = leptos_axum::generate_route_list(app::App)
+        .iter()
+        .map(|r| r.path().to_owned())
+        .filter(|p| !p.contains(['{', ':', '*']))
+        .collect();
+    assert!(pages.contains(&"/staff".to_owned()), "{pages:?}");
+    let mut rendered = 0;
+    for user in ["admin", "principal", "teacher", "county"] {
+        let client = client_for(&srv, user).await;
+        for page in &pages {
+            let fetches: Vec<_> = (0..AT_ONCE)
+                .map(|_| {
+                    let (client, url) = (client.clone(), srv.url(page));
+                    tokio::spawn(async move {
+                        let res = client.get(url).send().await?;
+                        let status = res.status();
+                        Ok::<_, reqwest::Error>((status, res.text().await?))
+                    })
+                })
+                .collect();
+            for fetch in fetches {
+                let (status, _) = fetch
+                    .await
+                    .expect("fetch task")
+                    .unwrap_or_else(|e| panic!("{user} {page}: the page was cut off: {e}"));
+                // Redirects (a page for other roles) are followed to a page.
+                assert_eq!(status, StatusCode::OK, "{user} {page}");
+                rendered += 1;
+            }
+        }
+    }
+    assert_eq!(
+        PANICS.load(Ordering::SeqCst),
+        0,
+        "the server panicked while rendering"
+    );
+    println!(
+        "{rendered} pages rendered whole ({} routes, 4 users)",
+        pages.len()
+    );
+    srv.stop().await;
+}
+
+on_both_backends!(every_page_renders_whole_under_concurrency);
