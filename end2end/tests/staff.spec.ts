@@ -1,4 +1,5 @@
 import { test, expect } from '@playwright/test';
+import { login } from '../fixtures/app';
 
 // The school admin creates a teacher account on the phone; the initial
 // password is shown once; the new teacher must change it at first login.
@@ -47,11 +48,7 @@ test('管理员新建教师账号，新教师首次登录须修改密码', async
 // imported, the initial passwords listed once. The page is also loaded
 // directly, so it is rendered by the server first.
 test('管理员批量导入教师：先检查，错误行有说明，导入后列出初始密码', async ({ page }) => {
-  await page.goto('/login');
-  await page.fill('input[name="username"]', 'admin');
-  await page.fill('input[name="password"]', 'demo-password');
-  await page.getByRole('button', { name: '登录' }).click();
-  await expect(page).toHaveURL(/\/$/);
+  await login(page, 'admin');
   await page.goto('/staff');
   await page.getByText('批量导入教师').click();
 
