@@ -14,7 +14,7 @@ use super::{
 };
 use crate::api::{ApiJson, ApiPath, ApiQuery, ErrorBody, created_or_ok};
 use crate::auth::current_user::CurrentUser;
-use crate::error::{AppError, ErrorBody as ItemError};
+use crate::error::AppError;
 use crate::state::AppState;
 
 /// Save a 家访记录表 made on the phone. Sending the same body again is
@@ -78,7 +78,7 @@ pub async fn post_visit_batch(
                 id,
                 status: err.status(),
                 saved: None,
-                error: Some(ItemError::from(&err)),
+                error: Some(ErrorBody::from(&err)),
             },
         })
         .collect();
