@@ -220,8 +220,19 @@ mod server {
         /// sent back to the page they came from with `?error=<code>`, which
         /// the page shows as a fixed Chinese message (see
         /// `plain_form_error_message`).
+        ///
+        /// A server function called while a page is rendered on the server
+        /// (a resource) leaves the page's status alone: the page has begun
+        /// streaming, so a status set now would apply only when the call
+        /// happened to finish first. A teacher opening /audit got a 200 or
+        /// a 403, and a link followed from another page (it has a Referer)
+        /// could even turn into a redirect. The page shows the error in
+        /// Chinese; its status stays 200.
         pub fn into_server_fn_response(self) -> Self {
             use leptos::prelude::use_context;
+            if use_context::<leptos_router::location::RequestUrl>().is_some() {
+                return self;
+            }
             let Some(res) = use_context::<leptos_axum::ResponseOptions>() else {
                 return self;
             };
@@ -328,6 +339,52 @@ mod server {
             assert_eq!(plain_form_return_path(&foreign), None);
             let no_referer = headers(&[("accept", "text/html"), ("host", "a.example")]);
             assert_eq!(plain_form_return_path(&no_referer), None);
+        }
+
+        /// The status and Location a refused server call leaves on the
+        /// response, called as an HTTP request or (`page`) from a page being
+        /// rendered; the request came from a followed link.
+        fn response_after_refusal(
+            page: Option<&str>,
+        ) -> (Option<axum::http::StatusCode>, Option<String>) {
+            use leptos::prelude::{Owner, provide_context};
+            let res = leptos_axum::ResponseOptions::default();
+            Owner::new().with(|| {
+                let (parts, ()) = axum::http::Request::builder()
+                    .header("accept", "text/html")
+                    .header("host", "a.example")
+                    .header("referer", "http://a.example/visits")
+                    .body(())
+                    .unwrap()
+                    .into_parts();
+                provide_context(parts);
+                provide_context(res.clone());
+                if let Some(path) = page {
+                    provide_context(leptos_router::location::RequestUrl::new(path));
+                }
+                let _ = super::AppError::Forbidden.into_server_fn_response();
+            });
+            let parts = res.0.read().unwrap();
+            let location = parts
+                .headers
+                .get("location")
+                .map(|v| v.to_str().unwrap().to_owned());
+            (parts.status, location)
+        }
+
+        #[test]
+        fn a_page_keeps_its_status_when_its_data_is_refused() {
+            // A plain form post is sent back to its page with the error…
+            assert_eq!(
+                response_after_refusal(None),
+                (
+                    Some(axum::http::StatusCode::SEE_OTHER),
+                    Some("/visits?error=forbidden".to_owned())
+                )
+            );
+            // …but a page being rendered has begun streaming: it shows the
+            // error itself and is neither a 403 nor a redirect.
+            assert_eq!(response_after_refusal(Some("/audit")), (None, None));
         }
     }
 }
