@@ -64,7 +64,7 @@ fn SchoolSheet(d: SchoolDashboard, export: String) -> impl IntoView {
             <div><strong>{d.teachers_behind}</strong><span>"进度落后教师"</span></div>
             <div><strong>{d.visits_this_week}</strong><span>"本周家访"</span></div>
         </section>
-        <DropoutRates/>
+        <DropoutRates of=RatesOf::School(d.school_id)/>
         <section class="card">
             <h2>"教师进度"</h2>
             <div class="table-wrap">
@@ -181,7 +181,7 @@ fn AreaSheet(d: AreaDashboard) -> impl IntoView {
             <div><strong>{d.teachers_behind} " / " {d.teachers}</strong><span>"进度落后教师"</span></div>
             <div><strong>{d.visits_this_week}</strong><span>"本周家访"</span></div>
         </section>
-        <DropoutRates/>
+        <DropoutRates of=RatesOf::Area/>
         <section class="card">
             <p class="muted">"完成率最低的学校排在前面；点学校名查看该校教师进度。"</p>
             <div class="table-wrap">
@@ -208,34 +208,92 @@ fn AreaSheet(d: AreaDashboard) -> impl IntoView {
     }
 }
 
-/// The area's dropout rates this month against the targets (小学 ≤ 0.5 %,
-/// 初中 ≤ 1.2 %) and how many schools have filed the monthly report.
+/// Whose dropout figures a dashboard shows.
+#[derive(Clone, Copy)]
+enum RatesOf {
+    /// The school's own monthly report (its leaders, or an officer
+    /// drilling down).
+    School(i32),
+    /// Every school of the officer's town or county.
+    Area,
+}
+
+/// This month's dropout rates against the targets (小学 ≤ 0.5 %, 初中 ≤
+/// 1.2 %) and where the monthly report stands: the school's own on the
+/// school dashboard (the area report is for officers only), the whole
+/// area's on the area dashboard.
 #[component]
-fn DropoutRates() -> impl IntoView {
-    let data = remote_json::<crate::reports::AreaMonthReport>(|| "/api/v1/reports/area".to_owned());
-    move || {
-        match data.value.get() {
-        None => view! { <Loading/> }.into_any(),
-        Some(Err(error)) => view! { <ErrorNotice error/> }.into_any(),
-        Some(Ok(r)) => view! {
-            <section class="card" data-testid="dropout-rates">
-                <h2>{format!("{} 辍学率", r.month_label)}</h2>
-                <div class="stats">
-                    {r.stages.iter().filter(|s| s.enrolled > 0).map(|s| {
-                        let ok = s.meets_target.unwrap_or(true);
-                        view! {
-                            <div class:alert=!ok>
-                                <strong>{format!("{:.2}%", s.dropout_rate)}</strong>
-                                <span>{format!("{}（目标 ≤ {}%）{}", s.label, s.target.map(|t| t.to_string()).unwrap_or_default(), if ok { "" } else { " 超标" })}</span>
+fn DropoutRates(of: RatesOf) -> impl IntoView {
+    match of {
+        RatesOf::School(school_id) => {
+            let data = remote_json::<crate::reports::SchoolMonthReport>(move || {
+                format!("/api/v1/reports/monthly?school_id={school_id}")
+            });
+            (move || match data.value.get() {
+                None => view! { <Loading/> }.into_any(),
+                Some(Err(error)) => view! { <ErrorNotice error/> }.into_any(),
+                Some(Ok(r)) => {
+                    let due = r.due_date.format("%-m月%-d日");
+                    let label = match (r.submitted, r.overdue) {
+                        (true, _) => "已报送".to_owned(),
+                        (false, true) => format!("逾期未报（{due} 截止）"),
+                        (false, false) => format!("未报送（{due} 截止）"),
+                    };
+                    let alert = r.overdue;
+                    view! {
+                        <section class="card" data-testid="dropout-rates">
+                            <h2>{format!("{} 辍学率", r.month_label)}</h2>
+                            <div class="stats">
+                                {stage_rates(&r.stages)}
+                                <div class:alert=alert><strong>"月报"</strong><span>{label}</span></div>
                             </div>
-                        }
-                    }).collect_view()}
-                    <div><strong>{format!("{} / {}", r.submitted_count, r.schools.len())}</strong><span>"已报月报学校"</span></div>
-                    <div class:alert={r.overdue_count > 0}><strong>{r.overdue_count}</strong><span>{format!("逾期未报（{} 截止）", r.due_date.format("%-m月%-d日"))}</span></div>
+                            <a href=format!("/reports{}", crate::reports::school_query(&r.month, r.school_id))>"查看本校月报"</a>
+                        </section>
+                    }
+                    .into_any()
+                }
+            })
+            .into_any()
+        }
+        RatesOf::Area => {
+            let data = remote_json::<crate::reports::AreaMonthReport>(|| {
+                "/api/v1/reports/area".to_owned()
+            });
+            (move || match data.value.get() {
+                None => view! { <Loading/> }.into_any(),
+                Some(Err(error)) => view! { <ErrorNotice error/> }.into_any(),
+                Some(Ok(r)) => view! {
+                    <section class="card" data-testid="dropout-rates">
+                        <h2>{format!("{} 辍学率", r.month_label)}</h2>
+                        <div class="stats">
+                            {stage_rates(&r.stages)}
+                            <div><strong>{format!("{} / {}", r.submitted_count, r.schools.len())}</strong><span>"已报月报学校"</span></div>
+                            <div class:alert={r.overdue_count > 0}><strong>{r.overdue_count}</strong><span>{format!("逾期未报（{} 截止）", r.due_date.format("%-m月%-d日"))}</span></div>
+                        </div>
+                        <a href="/reports">"查看月报与各校辍学情况"</a>
+                    </section>
+                }
+                .into_any(),
+            })
+            .into_any()
+        }
+    }
+}
+
+/// One figure per stage the school or area has students in.
+fn stage_rates(stages: &[crate::reports::StageRow]) -> impl IntoView + use<> {
+    stages
+        .iter()
+        .filter(|s| s.enrolled > 0)
+        .map(|s| {
+            let ok = s.meets_target.unwrap_or(true);
+            let target = s.target.map(|t| t.to_string()).unwrap_or_default();
+            view! {
+                <div class:alert=!ok>
+                    <strong>{format!("{:.2}%", s.dropout_rate)}</strong>
+                    <span>{format!("{}（目标 ≤ {}%）{}", s.label, target, if ok { "" } else { " 超标" })}</span>
                 </div>
-                <a href="/reports">"查看月报与各校辍学情况"</a>
-            </section>
-        }.into_any(),
-    }
-    }
+            }
+        })
+        .collect_view()
 }
