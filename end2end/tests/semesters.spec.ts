@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { login } from '../fixtures/app';
 
-test('县教育局设置下学期，重叠日期用中文提示；各校完成情况可查看、可下钻', async ({ page }) => {
+test('县教育局设置下学期，重叠日期用中文提示；各校完成情况可查看、可下钻；家访页面不给教育部门表单', async ({ page }) => {
   await login(page, 'county');
   await page.goto('/semesters');
   const form = page.getByTestId('semester-form');
@@ -19,9 +19,20 @@ test('县教育局设置下学期，重叠日期用中文提示；各校完成�
 
   await page.goto('/dashboard/area');
   await expect(page.getByTestId('area-summary')).toContainText('完成率');
+  await expect(page.getByTestId('dropout-rates')).toContainText('已报月报学校');
   const firstSchool = page.getByTestId('school-progress').locator('tbody a').first();
   const name = (await firstSchool.textContent())!.trim();
   await firstSchool.click();
   await expect(page.getByRole('heading', { level: 1 })).toContainText(name);
   await expect(page.getByTestId('teacher-progress')).toBeVisible();
+  // Drilled down, the officer sees that school's own monthly figures.
+  await expect(page.getByTestId('dropout-rates')).toContainText('月报');
+  await expect(page.getByTestId('dropout-rates')).not.toContainText('已报月报学校');
+
+  // Officers do not record visits: no form they could never send.
+  for (const path of ['/visits', '/visits/new', '/visits/plans']) {
+    await page.goto(path);
+    await expect(page.getByTestId('officer-notice')).toBeVisible();
+    await expect(page.getByTestId('new-visit')).toHaveCount(0);
+  }
 });

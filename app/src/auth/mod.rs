@@ -138,6 +138,12 @@ impl Me {
     pub fn has_role(&self, role: Role) -> bool {
         self.roles.iter().any(|r| r.role == role)
     }
+
+    /// School staff record visits; officers of a town or county only read
+    /// (the server refuses their visits).
+    pub fn records_visits(&self) -> bool {
+        self.roles.iter().any(|r| !r.role.is_officer())
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -17,7 +17,13 @@ use crate::visits::signature::SignaturePad;
 
 #[component]
 pub fn VisitFormPage() -> impl IntoView {
-    view! { <Authenticated view=|me| view! { <VisitEditor me/> }/> }
+    view! {
+        <Authenticated view=|me| if me.records_visits() {
+            view! { <VisitEditor me/> }.into_any()
+        } else {
+            view! { <crate::visits::list::OfficerNotice/> }.into_any()
+        }/>
+    }
 }
 
 /// Everything the form needs, loaded in the browser.

@@ -11,7 +11,30 @@ use crate::visits::model::VisitView;
 
 #[component]
 pub fn VisitsPage() -> impl IntoView {
-    view! { <Authenticated view=|_me| view! { <VisitList/> }/> }
+    view! {
+        <Authenticated view=|me| if me.records_visits() {
+            view! { <VisitList/> }.into_any()
+        } else {
+            view! { <OfficerNotice/> }.into_any()
+        }/>
+    }
+}
+
+/// What the visit pages show a town or county officer: they do not record
+/// visits, so instead of a form they could never send, the way to the
+/// schools' figures.
+#[component]
+pub fn OfficerNotice() -> impl IntoView {
+    view! {
+        <h1>"家访记录"</h1>
+        <section class="card" data-testid="officer-notice">
+            <p>"家访记录由学校教职工填写和报备，教育部门不需要填写。"</p>
+            <p class="admin-links">
+                <a href="/dashboard/area">"各校家访完成情况"</a>
+                <a href="/reports">"辍学学生情况月报"</a>
+            </p>
+        </section>
+    }
 }
 
 /// One line of the list, from the phone or from the server.

@@ -13,7 +13,13 @@ use crate::visits::model::{PlanView, VisitReason, china_time};
 
 #[component]
 pub fn PlansPage() -> impl IntoView {
-    view! { <Authenticated view=|me| view! { <Plans me/> }/> }
+    view! {
+        <Authenticated view=|me| if me.records_visits() {
+            view! { <Plans me/> }.into_any()
+        } else {
+            view! { <crate::visits::list::OfficerNotice/> }.into_any()
+        }/>
+    }
 }
 
 #[derive(Clone, Default)]
