@@ -1,4 +1,5 @@
 import { test, expect } from '@playwright/test';
+import { login } from '../fixtures/app';
 
 // A school admin imports a small roster on a phone-sized screen: the preview
 // explains the bad row, the commit adds the good one, and it shows up in 学生.
@@ -34,4 +35,39 @@ test('学校管理员导入名册：预览列出错误行，确认后导入', as
 
   await page.goto('/students');
   await expect(page.getByTestId('student-row').filter({ hasText: '端木子涵' })).toHaveCount(1);
+});
+
+// Two children of one class with the same name: wherever a teacher picks a
+// student, the last digits of the 学籍号 tell them apart.
+test('同班同名学生：选择学生时显示学籍号尾号', async ({ browser }) => {
+  const admin = await (await browser.newContext()).newPage();
+  await login(admin, 'admin');
+  await admin.goto('/students/import');
+  const csv = '姓名,性别,出生日期,学籍号,年级,班级\n' +
+    '欧阳同名,男,2015-05-06,G441622201505060401,四年级,2班\n' +
+    '欧阳同名,男,2015-07-08,G441622201507080402,四年级,2班\n';
+  await admin.setInputFiles('input[name="file"]', {
+    name: '同名.csv',
+    mimeType: 'text/csv',
+    buffer: Buffer.from(csv, 'utf-8'),
+  });
+  await admin.getByRole('button', { name: '检查文件（预览）' }).click();
+  await expect(admin.getByTestId('import-report')).toContainText('2 名新学生将添加');
+  await admin.getByRole('button', { name: /确认导入/ }).click();
+  await expect(admin.getByTestId('import-report')).toContainText('2 名新学生已添加');
+
+  // The subject teacher of 四年级(2)班 (the roster reaches the phone on login).
+  const teacher = await (await browser.newContext()).newPage();
+  await login(teacher, 'teacher');
+  await teacher.goto('/visits/new');
+  await teacher.getByTestId('student-search').fill('欧阳同名');
+  const picks = teacher.getByTestId('pick-student');
+  await expect(picks).toHaveCount(2);
+  await expect(picks.getByTestId('number-hint')).toHaveText(['学籍号尾号 0401', '学籍号尾号 0402']);
+  await picks.nth(1).click();
+  await expect(teacher.getByTestId('chosen-student')).toContainText('学籍号尾号 0402');
+  // A name no one else in the class has gets no hint.
+  await teacher.getByTestId('chosen-student').getByRole('button', { name: '更换' }).click();
+  await teacher.getByTestId('student-search').fill('');
+  await expect(teacher.getByTestId('pick-student').first().getByTestId('number-hint')).toHaveCount(0);
 });

@@ -239,8 +239,10 @@ fn RollSheet(
                 Some(_) => "待同步（联网后自动提交）".to_owned(),
             }}</p>
             <ul class="roll-list">
-                {students.into_iter().map(|s| {
+                {let same_name = crate::roster::namesakes(&students);
+                students.into_iter().map(move |s| {
                     let id = s.id;
+                    let hint = same_name.contains(&id).then(|| s.number_hint());
                     let is_absent = move || absent.get().contains(&id);
                     let leave = move || on_leave.get().contains(&id);
                     let days = move || running.get().iter().find(|(sid, _)| *sid == id).map(|(_, n)| *n);
@@ -252,6 +254,7 @@ fn RollSheet(
                                     if !set.remove(&id) { set.insert(id); }
                                 })>
                                 <span class="name">{s.name.clone()}</span>
+                                {hint.map(|h| view! { <small class="muted">{h}</small> })}
                                 <span class="mark">{move || if leave() { "请假" } else if is_absent() { "缺勤" } else { "到" }}</span>
                                 {move || days().filter(|n| *n > 1).map(|n| view! {
                                     <small class="run">{format!("连续第 {n} 天")}</small>

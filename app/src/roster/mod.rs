@@ -193,6 +193,34 @@ pub struct StudentSummary {
     pub class_name: String,
     pub status: StudentStatus,
     pub special_groups: Vec<SpecialGroup>,
+    /// 学籍号. Empty in a roster a phone cached before it was sent.
+    #[serde(default)]
+    pub student_no: String,
+}
+
+impl StudentSummary {
+    /// `学籍号尾号 0038`: shown next to the name where another student of
+    /// the same class has the same name, so a visit or an absence is not
+    /// put on the wrong child.
+    pub fn number_hint(&self) -> String {
+        let chars: Vec<char> = self.student_no.chars().collect();
+        let tail: String = chars[chars.len().saturating_sub(4)..].iter().collect();
+        format!("学籍号尾号 {tail}")
+    }
+}
+
+/// The students of `list` who share their name and class with another
+/// one of the list.
+pub fn namesakes(list: &[StudentSummary]) -> std::collections::HashSet<i32> {
+    let mut by_name: std::collections::HashMap<(&str, i32), Vec<i32>> = Default::default();
+    for s in list {
+        by_name.entry((&s.name, s.class_id)).or_default().push(s.id);
+    }
+    by_name
+        .into_values()
+        .filter(|ids| ids.len() > 1)
+        .flatten()
+        .collect()
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -277,6 +305,43 @@ mod tests {
     fn masks_identity_numbers() {
         assert_eq!(mask("441622201501012345", 3, 4), "441***********2345");
         assert_eq!(mask("123", 3, 4), "***");
+    }
+
+    fn student(id: i32, name: &str, class_id: i32, student_no: &str) -> StudentSummary {
+        StudentSummary {
+            id,
+            name: name.into(),
+            gender: Gender::Male,
+            school_id: 1,
+            class_id,
+            class_name: format!("{class_id}班"),
+            status: StudentStatus::InSchool,
+            special_groups: vec![],
+            student_no: student_no.into(),
+        }
+    }
+
+    #[test]
+    fn namesakes_are_the_same_name_in_the_same_class() {
+        let list = [
+            student(1, "冯睿", 1, "G441622201801240038"),
+            student(2, "冯睿", 1, "G441622201803150117"),
+            student(3, "冯睿", 2, "G441622201805010001"),
+            student(4, "冯家乐", 1, "G1"),
+        ];
+        let mut found: Vec<i32> = namesakes(&list).into_iter().collect();
+        found.sort();
+        assert_eq!(found, [1, 2]);
+        assert_eq!(list[1].number_hint(), "学籍号尾号 0117");
+        assert_eq!(list[3].number_hint(), "学籍号尾号 G1");
+    }
+
+    #[test]
+    fn a_roster_cached_without_numbers_still_reads() {
+        let old = r#"[{"id":1,"name":"冯睿","gender":"male","school_id":1,"class_id":1,
+            "class_name":"三年级(1)班","status":"in_school","special_groups":[]}]"#;
+        let list: Vec<StudentSummary> = serde_json::from_str(old).unwrap();
+        assert_eq!(list[0].student_no, "");
     }
 
     #[test]

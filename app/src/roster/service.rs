@@ -124,6 +124,7 @@ fn summary(s: &student::Model, class_names: &HashMap<i32, String>) -> StudentSum
         class_name: class_names.get(&s.class_id).cloned().unwrap_or_default(),
         status: StudentStatus::from_code(&s.status).unwrap_or(StudentStatus::InSchool),
         special_groups: special_groups(s),
+        student_no: s.student_no.clone(),
     }
 }
 

@@ -123,6 +123,7 @@ fn VisitEditor(me: Me) -> impl IntoView {
                         <p class="chosen" data-testid="chosen-student">
                             <strong>{text(|f| f.student_name.clone())}</strong>
                             " " {text(|f| f.class_name.clone())}
+                            {move || chosen_hint(record, loaded).map(|h| view! { <span class="muted">" " {h}</span> })}
                             <button type="button" class="link" on:click=move |_| {
                                 change.get_value()(Box::new(|r: &mut LocalVisit| r.form.student_id = None));
                             }>"更换"</button>
@@ -297,6 +298,18 @@ fn LongText(
     }
 }
 
+/// The 学籍号 hint of the chosen student, if a classmate has the same name.
+fn chosen_hint(record: RwSignal<Option<LocalVisit>>, loaded: RwSignal<Loaded>) -> Option<String> {
+    let id = record.with(|r| r.as_ref().and_then(|r| r.form.student_id))?;
+    loaded.with(|l| {
+        let same_name = crate::roster::namesakes(&l.roster);
+        l.roster
+            .iter()
+            .find(|s| s.id == id && same_name.contains(&id))
+            .map(StudentSummary::number_hint)
+    })
+}
+
 #[component]
 fn StudentPicker(loaded: RwSignal<Loaded>, on_pick: Callback<StudentSummary>) -> impl IntoView {
     let (query, set_query) = signal(String::new());
@@ -304,6 +317,7 @@ fn StudentPicker(loaded: RwSignal<Loaded>, on_pick: Callback<StudentSummary>) ->
         let q = query.get();
         let q = q.trim().to_owned();
         loaded.with(|l| {
+            let same_name = crate::roster::namesakes(&l.roster);
             l.roster
                 .iter()
                 .filter(|s| q.is_empty() || s.name.contains(&q) || s.class_name.contains(&q))
@@ -316,7 +330,8 @@ fn StudentPicker(loaded: RwSignal<Loaded>, on_pick: Callback<StudentSummary>) ->
                                 v.form.student_id == Some(s.id) && v.state != LocalState::Synced
                             })
                             .count();
-                    (s.clone(), done)
+                    let hint = same_name.contains(&s.id).then(|| s.number_hint());
+                    (s.clone(), done, hint)
                 })
                 .collect::<Vec<_>>()
         })
@@ -325,7 +340,7 @@ fn StudentPicker(loaded: RwSignal<Loaded>, on_pick: Callback<StudentSummary>) ->
         <input type="search" class="search" placeholder="输入姓名查找学生" aria-label="查找学生"
             data-testid="student-search" on:input=move |ev| set_query.set(event_target_value(&ev))/>
         <ul class="pick-list">
-            {move || matches().into_iter().map(|(s, done)| {
+            {move || matches().into_iter().map(|(s, done, hint)| {
                 let pick = s.clone();
                 view! {
                     <li>
@@ -333,6 +348,7 @@ fn StudentPicker(loaded: RwSignal<Loaded>, on_pick: Callback<StudentSummary>) ->
                             on:click=move |_| on_pick.run(pick.clone())>
                             <strong>{s.name.clone()}</strong>
                             <span class="muted">{s.class_name.clone()}</span>
+                            {hint.map(|h| view! { <span class="muted" data-testid="number-hint">{h}</span> })}
                             {s.special_groups.iter().map(|g| view! { <span class="tag">{g.label()}</span> }).collect_view()}
                             <span class="muted">{if done == 0 { "本学期未家访".to_owned() } else { format!("已家访 {done} 次") }}</span>
                         </button>
