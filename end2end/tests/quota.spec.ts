@@ -77,7 +77,7 @@ test('校长抽查退回家访记录，教师看到原因并修改后重新计�
   // The school's own dropout rates (the area report is for officers only:
   // asking for it here once showed 没有权限 on the principal's dashboard).
   await expect(principal.getByTestId('dropout-rates')).toContainText('小学');
-  await expect(principal.getByTestId('dropout-rates')).toContainText('月报');
+  await expect(principal.getByTestId('dropout-rates')).toContainText('本月月报');
   await expect(principal.getByText('没有权限')).toHaveCount(0);
   const download = principal.waitForEvent('download');
   await principal.getByTestId('export-school').click();

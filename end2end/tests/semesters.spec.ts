@@ -26,7 +26,7 @@ test('县教育局设置下学期，重叠日期用中文提示；各校完成�
   await expect(page.getByRole('heading', { level: 1 })).toContainText(name);
   await expect(page.getByTestId('teacher-progress')).toBeVisible();
   // Drilled down, the officer sees that school's own monthly figures.
-  await expect(page.getByTestId('dropout-rates')).toContainText('月报');
+  await expect(page.getByTestId('dropout-rates')).toContainText('本月月报');
   await expect(page.getByTestId('dropout-rates')).not.toContainText('已报月报学校');
 
   // Officers do not record visits: no form they could never send.

@@ -233,19 +233,19 @@ fn DropoutRates(of: RatesOf) -> impl IntoView {
                 None => view! { <Loading/> }.into_any(),
                 Some(Err(error)) => view! { <ErrorNotice error/> }.into_any(),
                 Some(Ok(r)) => {
-                    let due = r.due_date.format("%-m月%-d日");
-                    let label = match (r.submitted, r.overdue) {
-                        (true, _) => "已报送".to_owned(),
-                        (false, true) => format!("逾期未报（{due} 截止）"),
-                        (false, false) => format!("未报送（{due} 截止）"),
+                    let state = match (r.submitted, r.overdue) {
+                        (true, _) => "已报送",
+                        (false, true) => "逾期未报",
+                        (false, false) => "未报送",
                     };
+                    let due = format!("本月月报（{} 截止）", r.due_date.format("%-m月%-d日"));
                     let alert = r.overdue;
                     view! {
                         <section class="card" data-testid="dropout-rates">
                             <h2>{format!("{} 辍学率", r.month_label)}</h2>
                             <div class="stats">
                                 {stage_rates(&r.stages)}
-                                <div class:alert=alert><strong>"月报"</strong><span>{label}</span></div>
+                                <div class:alert=alert><strong>{state}</strong><span>{due}</span></div>
                             </div>
                             <a href=format!("/reports{}", crate::reports::school_query(&r.month, r.school_id))>"查看本校月报"</a>
                         </section>
