@@ -116,7 +116,7 @@ fn VisitSheet(v: VisitView, me_id: i32) -> impl IntoView {
             <div class="title-row no-print">
                 <a href="/visits">"← 我的家访"</a>
                 {mine.then(|| view! {
-                    <button type="button" data-testid="amend-visit" on:click=edit.clone()>"修改"</button>
+                    <button type="button" class="secondary" data-testid="amend-visit" on:click=edit.clone()>"修改"</button>
                 })}
                 <button type="button" class="secondary" on:click=print>"打印家访记录表"</button>
             </div>
