@@ -1,5 +1,17 @@
-import { test, expect } from '@playwright/test';
+import { test, expect, type Page } from '@playwright/test';
 import { login } from '../fixtures/app';
+
+/** Chooses `csv` as the roster file on /students/import and asks for the preview. */
+async function previewRoster(page: Page, name: string, csv: string): Promise<void> {
+  await page.goto('/students/import');
+  await expect(page.getByRole('heading', { name: '导入学生名册' })).toBeVisible();
+  await page.setInputFiles('input[name="file"]', {
+    name,
+    mimeType: 'text/csv',
+    buffer: Buffer.from(csv, 'utf-8'),
+  });
+  await page.getByRole('button', { name: '检查文件（预览）' }).click();
+}
 
 // A school admin imports a small roster on a phone-sized screen: the preview
 // explains the bad row, the commit adds the good one, and it shows up in 学生.
@@ -10,17 +22,9 @@ test('学校管理员导入名册：预览列出错误行，确认后导入', as
   await page.getByRole('button', { name: '登录' }).click();
   await expect(page).toHaveURL(/\/$/);
 
-  await page.goto('/students/import');
-  await expect(page.getByRole('heading', { name: '导入学生名册' })).toBeVisible();
-  const csv = '姓名,性别,出生日期,学籍号,年级,班级\n' +
+  await previewRoster(page, '名册.csv', '姓名,性别,出生日期,学籍号,年级,班级\n' +
     '端木子涵,女,2016-04-05,G441622201604050505,三年级,1班\n' +
-    '坏数据,未知,2016-04-05,G441622201604050506,三年级,1班\n';
-  await page.setInputFiles('input[name="file"]', {
-    name: '名册.csv',
-    mimeType: 'text/csv',
-    buffer: Buffer.from(csv, 'utf-8'),
-  });
-  await page.getByRole('button', { name: '检查文件（预览）' }).click();
+    '坏数据,未知,2016-04-05,G441622201604050506,三年级,1班\n');
   const report = page.getByTestId('import-report');
   await expect(report).toContainText('预览结果');
   await expect(report).toContainText('1 名新学生将添加');
@@ -42,16 +46,9 @@ test('学校管理员导入名册：预览列出错误行，确认后导入', as
 test('同班同名学生：选择学生时显示学籍号尾号', async ({ browser }) => {
   const admin = await (await browser.newContext()).newPage();
   await login(admin, 'admin');
-  await admin.goto('/students/import');
-  const csv = '姓名,性别,出生日期,学籍号,年级,班级\n' +
+  await previewRoster(admin, '同名.csv', '姓名,性别,出生日期,学籍号,年级,班级\n' +
     '欧阳同名,男,2015-05-06,G441622201505060401,四年级,2班\n' +
-    '欧阳同名,男,2015-07-08,G441622201507080402,四年级,2班\n';
-  await admin.setInputFiles('input[name="file"]', {
-    name: '同名.csv',
-    mimeType: 'text/csv',
-    buffer: Buffer.from(csv, 'utf-8'),
-  });
-  await admin.getByRole('button', { name: '检查文件（预览）' }).click();
+    '欧阳同名,男,2015-07-08,G441622201507080402,四年级,2班\n');
   await expect(admin.getByTestId('import-report')).toContainText('2 名新学生将添加');
   await admin.getByRole('button', { name: /确认导入/ }).click();
   await expect(admin.getByTestId('import-report')).toContainText('2 名新学生已添加');

@@ -11,19 +11,14 @@ use crate::auth::Me;
 use crate::auth::pages::Authenticated;
 use crate::roster::StudentSummary;
 use crate::sync::sync_status;
+use crate::visits::list::for_staff;
 use crate::visits::local::{LocalState, LocalVisit, VisitForm};
 use crate::visits::model::{FieldError, PersonRef, VisitMode, VisitReason, VisitView};
 use crate::visits::signature::SignaturePad;
 
 #[component]
 pub fn VisitFormPage() -> impl IntoView {
-    view! {
-        <Authenticated view=|me| if me.records_visits() {
-            view! { <VisitEditor me/> }.into_any()
-        } else {
-            view! { <crate::visits::list::OfficerNotice/> }.into_any()
-        }/>
-    }
+    view! { <Authenticated view=|me| for_staff(me, |me| view! { <VisitEditor me/> })/> }
 }
 
 /// Everything the form needs, loaded in the browser.

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+use crate::auth::Me;
 use crate::auth::pages::Authenticated;
 use crate::reviews::ReviewStatus;
 use crate::sync::sync_status;
@@ -11,20 +12,22 @@ use crate::visits::model::VisitView;
 
 #[component]
 pub fn VisitsPage() -> impl IntoView {
-    view! {
-        <Authenticated view=|me| if me.records_visits() {
-            view! { <VisitList/> }.into_any()
-        } else {
-            view! { <OfficerNotice/> }.into_any()
-        }/>
+    view! { <Authenticated view=|me| for_staff(me, |_| view! { <VisitList/> })/> }
+}
+
+/// A visit page for school staff; for a town or county officer, who does
+/// not record visits, a notice instead of a form they could never send.
+pub fn for_staff<IV: IntoView + 'static>(me: Me, page: impl FnOnce(Me) -> IV) -> AnyView {
+    if me.records_visits() {
+        page(me).into_any()
+    } else {
+        view! { <OfficerNotice/> }.into_any()
     }
 }
 
-/// What the visit pages show a town or county officer: they do not record
-/// visits, so instead of a form they could never send, the way to the
-/// schools' figures.
+/// What the visit pages show an officer: the way to the schools' figures.
 #[component]
-pub fn OfficerNotice() -> impl IntoView {
+fn OfficerNotice() -> impl IntoView {
     view! {
         <h1>"家访记录"</h1>
         <section class="card" data-testid="officer-notice">

@@ -8,18 +8,13 @@ use crate::auth::Me;
 use crate::auth::pages::Authenticated;
 use crate::roster::StudentSummary;
 use crate::sync::sync_status;
+use crate::visits::list::for_staff;
 use crate::visits::local::{LocalPlan, LocalState};
 use crate::visits::model::{PlanView, VisitReason, china_time};
 
 #[component]
 pub fn PlansPage() -> impl IntoView {
-    view! {
-        <Authenticated view=|me| if me.records_visits() {
-            view! { <Plans me/> }.into_any()
-        } else {
-            view! { <crate::visits::list::OfficerNotice/> }.into_any()
-        }/>
-    }
+    view! { <Authenticated view=|me| for_staff(me, |me| view! { <Plans me/> })/> }
 }
 
 #[derive(Clone, Default)]
