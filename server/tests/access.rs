@@ -197,6 +197,14 @@ async fn officers_read_their_area_without_contacts(backend: Backend) {
             .await
             .unwrap();
         assert_eq!(ids(&list), demo.ids_of(&all), "{user} sees the whole area");
+        assert!(
+            list.as_array()
+                .unwrap()
+                .iter()
+                .all(|s| s.get("student_no").is_none()
+                    && s["student_no_tail"].as_str().unwrap().len() == 4),
+            "the roster holds no whole 学籍号"
+        );
         let one = demo.class("B:七年级(2)班").1[0];
         let detail: Value = client
             .get(srv.url(&format!("/api/v1/students/{one}")))
@@ -219,6 +227,12 @@ async fn officers_read_their_area_without_contacts(backend: Backend) {
             detail["student_no"].as_str().unwrap().contains('*'),
             "学籍号 masked for officers"
         );
+        // The summary (also each row of the roster) carries only the end
+        // the mask shows, to tell namesakes apart.
+        let tail = detail["summary"]["student_no_tail"].as_str().unwrap();
+        assert_eq!(tail.chars().count(), 4, "{detail}");
+        assert!(detail["student_no"].as_str().unwrap().ends_with(tail));
+        assert!(detail["summary"].get("student_no").is_none(), "{detail}");
     }
     srv.stop().await;
 }

@@ -193,9 +193,25 @@ pub struct StudentSummary {
     pub class_name: String,
     pub status: StudentStatus,
     pub special_groups: Vec<SpecialGroup>,
-    /// 学籍号. Empty in a roster a phone cached before it was sent.
+    /// The last four characters of the 学籍号 (`number_tail`), no more:
+    /// the masked number every viewer of the student sees shows as much.
+    /// Empty in a roster a phone cached before it was sent.
     #[serde(default)]
-    pub student_no: String,
+    pub student_no_tail: String,
+}
+
+/// Characters of the 学籍号 shown to everyone who may see the student.
+pub const STUDENT_NO_TAIL: usize = 4;
+
+/// The end of a 学籍号 as `mask(number, 1, STUDENT_NO_TAIL)` shows it (the
+/// student page for anyone who does not manage the roster); nothing when the
+/// mask would show no digits.
+pub fn number_tail(student_no: &str) -> String {
+    let chars: Vec<char> = student_no.chars().collect();
+    if chars.len() <= 1 + STUDENT_NO_TAIL {
+        return String::new();
+    }
+    chars[chars.len() - STUDENT_NO_TAIL..].iter().collect()
 }
 
 impl StudentSummary {
@@ -203,9 +219,7 @@ impl StudentSummary {
     /// the same class has the same name, so a visit or an absence is not
     /// put on the wrong child.
     pub fn number_hint(&self) -> String {
-        let chars: Vec<char> = self.student_no.chars().collect();
-        let tail: String = chars[chars.len().saturating_sub(4)..].iter().collect();
-        format!("学籍号尾号 {tail}")
+        format!("学籍号尾号 {}", self.student_no_tail)
     }
 }
 
@@ -308,6 +322,7 @@ mod tests {
     }
 
     fn student(id: i32, name: &str, class_id: i32, student_no: &str) -> StudentSummary {
+        let student_no_tail = number_tail(student_no);
         StudentSummary {
             id,
             name: name.into(),
@@ -317,7 +332,7 @@ mod tests {
             class_name: format!("{class_id}班"),
             status: StudentStatus::InSchool,
             special_groups: vec![],
-            student_no: student_no.into(),
+            student_no_tail,
         }
     }
 
@@ -333,7 +348,17 @@ mod tests {
         found.sort();
         assert_eq!(found, [1, 2]);
         assert_eq!(list[1].number_hint(), "学籍号尾号 0117");
-        assert_eq!(list[3].number_hint(), "学籍号尾号 G1");
+    }
+
+    #[test]
+    fn the_roster_shows_no_more_of_the_number_than_the_mask() {
+        for number in ["G441622201801240038", "123456", "12345", "G1", ""] {
+            let tail = number_tail(number);
+            let masked = mask(number, 1, STUDENT_NO_TAIL);
+            assert!(masked.ends_with(&tail), "{number}: {tail} vs {masked}");
+            assert!(!masked.ends_with('*') || tail.is_empty(), "{number}");
+        }
+        assert_eq!(number_tail("G441622201801240038"), "0038");
     }
 
     #[test]
@@ -341,7 +366,7 @@ mod tests {
         let old = r#"[{"id":1,"name":"冯睿","gender":"male","school_id":1,"class_id":1,
             "class_name":"三年级(1)班","status":"in_school","special_groups":[]}]"#;
         let list: Vec<StudentSummary> = serde_json::from_str(old).unwrap();
-        assert_eq!(list[0].student_no, "");
+        assert_eq!(list[0].student_no_tail, "");
     }
 
     #[test]

@@ -12,8 +12,8 @@ use crate::auth::current_user::CurrentUser;
 use crate::db::entities::{class, guardian, student, student_status_history};
 use crate::error::AppError;
 use crate::roster::{
-    Gender, GuardianView, MoveClassRequest, SpecialGroup, StatusChange, StatusChangeRequest,
-    StudentDetail, StudentStatus, StudentSummary, mask,
+    Gender, GuardianView, MoveClassRequest, STUDENT_NO_TAIL, SpecialGroup, StatusChange,
+    StatusChangeRequest, StudentDetail, StudentStatus, StudentSummary, mask, number_tail,
 };
 
 pub async fn list_students(
@@ -98,7 +98,7 @@ pub async fn get_student(
         student_no: if manages {
             s.student_no.clone()
         } else {
-            mask(&s.student_no, 1, 4)
+            mask(&s.student_no, 1, STUDENT_NO_TAIL)
         },
         id_card_masked: s.id_card.as_deref().map(|v| mask(v, 3, 4)),
         home_address: if contacts {
@@ -124,7 +124,7 @@ fn summary(s: &student::Model, class_names: &HashMap<i32, String>) -> StudentSum
         class_name: class_names.get(&s.class_id).cloned().unwrap_or_default(),
         status: StudentStatus::from_code(&s.status).unwrap_or(StudentStatus::InSchool),
         special_groups: special_groups(s),
-        student_no: s.student_no.clone(),
+        student_no_tail: number_tail(&s.student_no),
     }
 }
 
