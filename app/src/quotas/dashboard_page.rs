@@ -239,16 +239,11 @@ fn DropoutRates(of: RatesOf) -> impl IntoView {
                         (false, false) => "未报送",
                     };
                     let due = format!("本月月报（{} 截止）", r.due_date.format("%-m月%-d日"));
-                    let alert = r.overdue;
+                    let href = format!("/reports{}", crate::reports::school_query(&r.month, r.school_id));
                     view! {
-                        <section class="card" data-testid="dropout-rates">
-                            <h2>{format!("{} 辍学率", r.month_label)}</h2>
-                            <div class="stats">
-                                {stage_rates(&r.stages)}
-                                <div class:alert=alert><strong>{state}</strong><span>{due}</span></div>
-                            </div>
-                            <a href=format!("/reports{}", crate::reports::school_query(&r.month, r.school_id))>"查看本校月报"</a>
-                        </section>
+                        <RatesCard month_label=r.month_label stages=r.stages href link="查看本校月报">
+                            <div class:alert=r.overdue><strong>{state}</strong><span>{due}</span></div>
+                        </RatesCard>
                     }
                     .into_any()
                 }
@@ -262,21 +257,42 @@ fn DropoutRates(of: RatesOf) -> impl IntoView {
             (move || match data.value.get() {
                 None => view! { <Loading/> }.into_any(),
                 Some(Err(error)) => view! { <ErrorNotice error/> }.into_any(),
-                Some(Ok(r)) => view! {
-                    <section class="card" data-testid="dropout-rates">
-                        <h2>{format!("{} 辍学率", r.month_label)}</h2>
-                        <div class="stats">
-                            {stage_rates(&r.stages)}
-                            <div><strong>{format!("{} / {}", r.submitted_count, r.schools.len())}</strong><span>"已报月报学校"</span></div>
-                            <div class:alert={r.overdue_count > 0}><strong>{r.overdue_count}</strong><span>{format!("逾期未报（{} 截止）", r.due_date.format("%-m月%-d日"))}</span></div>
-                        </div>
-                        <a href="/reports">"查看月报与各校辍学情况"</a>
-                    </section>
+                Some(Ok(r)) => {
+                    let filed = format!("{} / {}", r.submitted_count, r.schools.len());
+                    let overdue = format!("逾期未报（{} 截止）", r.due_date.format("%-m月%-d日"));
+                    view! {
+                        <RatesCard month_label=r.month_label stages=r.stages href="/reports".to_owned() link="查看月报与各校辍学情况">
+                            <div><strong>{filed}</strong><span>"已报月报学校"</span></div>
+                            <div class:alert={r.overdue_count > 0}><strong>{r.overdue_count}</strong><span>{overdue}</span></div>
+                        </RatesCard>
+                    }
+                    .into_any()
                 }
-                .into_any(),
             })
             .into_any()
         }
+    }
+}
+
+/// The dropout card: the rate of each stage, then `children` (where the
+/// monthly report stands), then a link to the reports.
+#[component]
+fn RatesCard(
+    month_label: String,
+    stages: Vec<crate::reports::StageRow>,
+    href: String,
+    link: &'static str,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <section class="card" data-testid="dropout-rates">
+            <h2>{format!("{month_label} 辍学率")}</h2>
+            <div class="stats">
+                {stage_rates(&stages)}
+                {children()}
+            </div>
+            <a href=href>{link}</a>
+        </section>
     }
 }
 

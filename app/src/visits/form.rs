@@ -5,6 +5,8 @@
 //! `?plan=<uuid>` preselect), so this page works from the service worker's
 //! copy with no network. Every change is saved to the phone at once.
 
+use std::collections::HashSet;
+
 use leptos::prelude::*;
 
 use crate::auth::Me;
@@ -43,6 +45,8 @@ fn VisitEditor(me: Me) -> impl IntoView {
     let navigate = leptos_router::hooks::use_navigate();
     let record = RwSignal::new(None::<LocalVisit>);
     let loaded = RwSignal::new(Loaded::default());
+    // Worked out once per roster, not on every keystroke of the form.
+    let same_name = Memo::new(move |_| loaded.with(|l| crate::roster::namesakes(&l.roster)));
     let problem = RwSignal::new(None::<String>);
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let busy = RwSignal::new(None::<&'static str>);
@@ -107,7 +111,7 @@ fn VisitEditor(me: Me) -> impl IntoView {
                 <fieldset>
                     <legend>"学生"</legend>
                     <Show when=student_chosen fallback=move || view! {
-                        <StudentPicker loaded on_pick=Callback::new(move |s: StudentSummary| {
+                        <StudentPicker loaded same_name on_pick=Callback::new(move |s: StudentSummary| {
                             change.get_value()(Box::new(move |r: &mut LocalVisit| {
                                 r.form.student_id = Some(s.id);
                                 r.form.student_name = s.name.clone();
@@ -118,7 +122,7 @@ fn VisitEditor(me: Me) -> impl IntoView {
                         <p class="chosen" data-testid="chosen-student">
                             <strong>{text(|f| f.student_name.clone())}</strong>
                             " " {text(|f| f.class_name.clone())}
-                            {move || chosen_hint(record, loaded).map(|h| view! { <span class="muted">" " {h}</span> })}
+                            {move || chosen_hint(record, loaded, same_name).map(|h| view! { <span class="muted">" " {h}</span> })}
                             <button type="button" class="link" on:click=move |_| {
                                 change.get_value()(Box::new(|r: &mut LocalVisit| r.form.student_id = None));
                             }>"更换"</button>
@@ -294,25 +298,35 @@ fn LongText(
 }
 
 /// The 学籍号 hint of the chosen student, if a classmate has the same name.
-fn chosen_hint(record: RwSignal<Option<LocalVisit>>, loaded: RwSignal<Loaded>) -> Option<String> {
+fn chosen_hint(
+    record: RwSignal<Option<LocalVisit>>,
+    loaded: RwSignal<Loaded>,
+    same_name: Memo<HashSet<i32>>,
+) -> Option<String> {
     let id = record.with(|r| r.as_ref().and_then(|r| r.form.student_id))?;
+    if !same_name.with(|ids| ids.contains(&id)) {
+        return None;
+    }
     loaded.with(|l| {
-        let same_name = crate::roster::namesakes(&l.roster);
         l.roster
             .iter()
-            .find(|s| s.id == id && same_name.contains(&id))
+            .find(|s| s.id == id)
             .map(StudentSummary::number_hint)
     })
 }
 
 #[component]
-fn StudentPicker(loaded: RwSignal<Loaded>, on_pick: Callback<StudentSummary>) -> impl IntoView {
+fn StudentPicker(
+    loaded: RwSignal<Loaded>,
+    same_name: Memo<HashSet<i32>>,
+    on_pick: Callback<StudentSummary>,
+) -> impl IntoView {
     let (query, set_query) = signal(String::new());
     let matches = move || {
         let q = query.get();
         let q = q.trim().to_owned();
+        let same_name = same_name.get();
         loaded.with(|l| {
-            let same_name = crate::roster::namesakes(&l.roster);
             l.roster
                 .iter()
                 .filter(|s| q.is_empty() || s.name.contains(&q) || s.class_name.contains(&q))
