@@ -29,30 +29,90 @@ pub async fn semester_for_date(
     school_id: i32,
     date: NaiveDate,
 ) -> Result<Option<semester::Model>, AppError> {
-    let Some(school) = school::Entity::find_by_id(school_id).one(db).await? else {
-        return Ok(None);
-    };
-    let candidates = semester::Entity::find()
-        .filter(semester::Column::CountyId.eq(school.county_id))
+    Ok(SchoolSemesters::load(db, [school_id])
+        .await?
+        .on(school_id, date)
+        .cloned())
+}
+
+/// Every semester that may apply to some schools (their counties' and
+/// their own overrides), loaded in two queries, to find the semester of
+/// many dates without a query each (a batch of synced visits).
+pub struct SchoolSemesters {
+    schools: HashMap<i32, school::Model>,
+    rows: Vec<semester::Model>,
+}
+
+impl SchoolSemesters {
+    pub async fn load(
+        db: &impl ConnectionTrait,
+        school_ids: impl IntoIterator<Item = i32>,
+    ) -> Result<Self, AppError> {
+        let ids: BTreeSet<i32> = school_ids.into_iter().collect();
+        let schools = if ids.is_empty() {
+            Vec::new()
+        } else {
+            school::Entity::find()
+                .filter(school::Column::Id.is_in(ids))
+                .all(db)
+                .await?
+        };
+        Self::of(db, schools).await
+    }
+
+    /// The same for schools already loaded.
+    pub async fn of(
+        db: &impl ConnectionTrait,
+        schools: impl IntoIterator<Item = school::Model>,
+    ) -> Result<Self, AppError> {
+        let schools: HashMap<i32, school::Model> = schools.into_iter().map(|s| (s.id, s)).collect();
+        if schools.is_empty() {
+            return Ok(SchoolSemesters {
+                schools,
+                rows: Vec::new(),
+            });
+        }
+        let counties: BTreeSet<i32> = schools.values().map(|s| s.county_id).collect();
+        let rows = county_and_school_rows(db, counties, schools.keys().copied()).await?;
+        Ok(SchoolSemesters { schools, rows })
+    }
+
+    /// The semester of `school_id` containing `date`: the school's own
+    /// override if it has one, else the county's (the latest start first).
+    pub fn on(&self, school_id: i32, date: NaiveDate) -> Option<&semester::Model> {
+        let school = self.schools.get(&school_id)?;
+        let mut county = None;
+        for row in self.rows.iter().filter(|r| {
+            r.county_id == school.county_id && r.start_date <= date && date <= r.end_date
+        }) {
+            match row.school_id {
+                Some(id) if id == school_id => return Some(row),
+                None if county.is_none() => county = Some(row),
+                _ => {}
+            }
+        }
+        county
+    }
+}
+
+/// The counties' semesters that are county-wide or one of these schools'
+/// own, the latest start first.
+async fn county_and_school_rows(
+    db: &impl ConnectionTrait,
+    counties: impl IntoIterator<Item = i32>,
+    schools: impl IntoIterator<Item = i32>,
+) -> Result<Vec<semester::Model>, AppError> {
+    Ok(semester::Entity::find()
+        .filter(semester::Column::CountyId.is_in(counties))
         .filter(
             Condition::any()
                 .add(semester::Column::SchoolId.is_null())
-                .add(semester::Column::SchoolId.eq(school_id)),
+                .add(semester::Column::SchoolId.is_in(schools)),
         )
-        .filter(semester::Column::StartDate.lte(date))
-        .filter(semester::Column::EndDate.gte(date))
         .order_by_desc(semester::Column::StartDate)
         .order_by_asc(semester::Column::Id)
         .all(db)
-        .await?;
-    Ok(pick(candidates))
-}
-
-/// The school's override wins over the county-wide row.
-fn pick(candidates: Vec<semester::Model>) -> Option<semester::Model> {
-    let (own, county): (Vec<_>, Vec<_>) =
-        candidates.into_iter().partition(|s| s.school_id.is_some());
-    own.into_iter().next().or_else(|| county.into_iter().next())
+        .await?)
 }
 
 /// Each school's semester containing `date`, in one query (dashboards over
@@ -62,33 +122,10 @@ pub async fn semesters_on(
     schools: &[school::Model],
     date: NaiveDate,
 ) -> Result<HashMap<i32, semester::Model>, AppError> {
-    if schools.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let counties: BTreeSet<i32> = schools.iter().map(|s| s.county_id).collect();
-    let rows = semester::Entity::find()
-        .filter(semester::Column::CountyId.is_in(counties))
-        .filter(
-            Condition::any()
-                .add(semester::Column::SchoolId.is_null())
-                .add(semester::Column::SchoolId.is_in(schools.iter().map(|s| s.id))),
-        )
-        .filter(semester::Column::StartDate.lte(date))
-        .filter(semester::Column::EndDate.gte(date))
-        .order_by_desc(semester::Column::StartDate)
-        .order_by_asc(semester::Column::Id)
-        .all(db)
-        .await?;
+    let semesters = SchoolSemesters::of(db, schools.iter().cloned()).await?;
     Ok(schools
         .iter()
-        .filter_map(|s| {
-            let candidates = rows
-                .iter()
-                .filter(|r| r.county_id == s.county_id && r.school_id.is_none_or(|id| id == s.id))
-                .cloned()
-                .collect();
-            pick(candidates).map(|r| (s.id, r))
-        })
+        .filter_map(|s| semesters.on(s.id, date).map(|r| (s.id, r.clone())))
         .collect())
 }
 
@@ -161,17 +198,7 @@ pub async fn list(
 ) -> Result<Vec<SemesterView>, AppError> {
     let (schools, counties) = visible_area(db, current).await?;
     let names: HashMap<i32, String> = schools.iter().map(|s| (s.id, s.name.clone())).collect();
-    let rows = semester::Entity::find()
-        .filter(semester::Column::CountyId.is_in(counties))
-        .filter(
-            Condition::any()
-                .add(semester::Column::SchoolId.is_null())
-                .add(semester::Column::SchoolId.is_in(names.keys().copied())),
-        )
-        .order_by_desc(semester::Column::StartDate)
-        .order_by_asc(semester::Column::Id)
-        .all(db)
-        .await?;
+    let rows = county_and_school_rows(db, counties, names.keys().copied()).await?;
     let today = today();
     Ok(rows
         .into_iter()
@@ -345,21 +372,61 @@ async fn one(
 mod tests {
     use super::*;
 
-    fn row(id: i32, school_id: Option<i32>) -> semester::Model {
+    fn row(id: i32, school_id: Option<i32>, start: (i32, u32, u32)) -> semester::Model {
         semester::Model {
             id,
             county_id: 1,
             school_id,
             name: "2026年秋季学期".into(),
-            start_date: NaiveDate::from_ymd_opt(2026, 9, 1).unwrap(),
+            start_date: NaiveDate::from_ymd_opt(start.0, start.1, start.2).unwrap(),
             end_date: NaiveDate::from_ymd_opt(2027, 1, 31).unwrap(),
+        }
+    }
+
+    fn semesters(rows: Vec<semester::Model>) -> SchoolSemesters {
+        let school = |id| school::Model {
+            id,
+            county_id: 1,
+            town_id: 1,
+            name: format!("学校{id}"),
+            stage: "primary".into(),
+            code: None,
+        };
+        let mut rows = rows;
+        // As the query orders them.
+        rows.sort_by(|a, b| b.start_date.cmp(&a.start_date).then(a.id.cmp(&b.id)));
+        SchoolSemesters {
+            schools: [(7, school(7)), (8, school(8))].into_iter().collect(),
+            rows,
         }
     }
 
     #[test]
     fn a_school_override_wins() {
-        assert_eq!(pick(vec![row(1, None), row(2, Some(7))]).unwrap().id, 2);
-        assert_eq!(pick(vec![row(1, None)]).unwrap().id, 1);
-        assert!(pick(vec![]).is_none());
+        let day = NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();
+        let both = semesters(vec![
+            row(1, None, (2026, 9, 1)),
+            row(2, Some(7), (2026, 9, 1)),
+        ]);
+        assert_eq!(both.on(7, day).unwrap().id, 2);
+        // Another school's override is not this school's.
+        assert_eq!(both.on(8, day).unwrap().id, 1);
+        let county = semesters(vec![row(1, None, (2026, 9, 1))]);
+        assert_eq!(county.on(7, day).unwrap().id, 1);
+        assert!(semesters(vec![]).on(7, day).is_none());
+        // Unknown schools have no semester.
+        assert!(county.on(9, day).is_none());
+    }
+
+    #[test]
+    fn the_date_must_fall_inside_and_the_latest_start_wins() {
+        let rows = semesters(vec![
+            row(1, None, (2026, 9, 1)),
+            row(3, None, (2026, 9, 20)),
+        ]);
+        let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+        assert!(rows.on(7, day(8, 31)).is_none());
+        assert_eq!(rows.on(7, day(9, 10)).unwrap().id, 1);
+        assert_eq!(rows.on(7, day(9, 25)).unwrap().id, 3);
     }
 }
