@@ -9,7 +9,7 @@ pub mod api;
 #[cfg(feature = "ssr")]
 mod record;
 #[cfg(feature = "ssr")]
-pub use record::{AuditEntry, record};
+pub use record::{AuditEntry, record, record_all};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use leptos::prelude::*;

@@ -415,6 +415,12 @@ async fn reconcile_student(
     Ok(())
 }
 
+/// Whether a visit for this reason (its code) may close ladder tasks, so
+/// a batch of routine visits need not ask.
+pub fn closes_tasks(reason: &str) -> bool {
+    closing_reasons().contains(&reason)
+}
+
 fn closing_reasons() -> [&'static str; 2] {
     [
         VisitReason::Absence.code(),
@@ -542,7 +548,7 @@ pub async fn close_by_visit(
     let Some(v) = visit::Entity::find_by_id(visit_id).one(db).await? else {
         return Ok(());
     };
-    if !closing_reasons().contains(&v.reason.as_str()) {
+    if !closes_tasks(&v.reason) {
         return Ok(());
     }
     let mut people: BTreeSet<i32> = visit_co_visitor::Entity::find()
