@@ -16,6 +16,9 @@ use crate::auth::service::client_ip;
 use crate::error::AppError;
 use crate::state::AppState;
 
+/// axum's default body limit, which JSON bodies keep.
+pub const JSON_BODY_LIMIT: usize = 2 * 1024 * 1024;
+
 /// `Json<T>` whose rejections (bad JSON, wrong content type, too large) are
 /// our structured 4xx errors instead of axum's plain-text ones.
 #[derive(FromRequest)]
@@ -24,6 +27,14 @@ pub struct ApiJson<T>(pub T);
 
 impl From<JsonRejection> for AppError {
     fn from(rejection: JsonRejection) -> Self {
+        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            return AppError::TooLarge {
+                message: format!(
+                    "请求体过大（上限 {} MB），请分批提交",
+                    JSON_BODY_LIMIT / 1024 / 1024
+                ),
+            };
+        }
         let message = match &rejection {
             JsonRejection::MissingJsonContentType(_) => {
                 "请求须为 JSON（Content-Type: application/json）".to_owned()

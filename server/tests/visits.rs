@@ -669,15 +669,36 @@ async fn batches_have_limits_and_officers_may_not_send_them(backend: Backend) {
         (status, err["field"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("visits"))
     );
-    let ids: Vec<Uuid> = (0..21).map(|_| Uuid::new_v4()).collect();
+    let max = app::visits::MAX_BATCH_VISITS;
+    let ids: Vec<Uuid> = (0..=max).map(|_| Uuid::new_v4()).collect();
     let too_many: Vec<(Uuid, &Value)> = ids.iter().map(|id| (*id, &body)).collect();
     let (status, err) = post_batch(&srv, &teacher, &too_many).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(err["message"].as_str().unwrap().contains("20"), "{err}");
+    assert!(
+        err["message"].as_str().unwrap().contains(&max.to_string()),
+        "{err}"
+    );
     assert_eq!(visit_count(&db.url, ids[0]).await, 0);
-    let (status, _) = post_batch(&srv, &teacher, &too_many[..20]).await;
+    let (status, answer) = post_batch(&srv, &teacher, &too_many[..max]).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(visit_count(&db.url, ids[19]).await, 1);
+    let results = answer["results"].as_array().unwrap();
+    assert_eq!(results.len(), max);
+    assert!(results.iter().all(|r| r["status"] == 201), "{answer}");
+    assert_eq!(visit_count(&db.url, ids[max - 1]).await, 1);
+    assert_tallies_match_visits(&db.url).await;
+
+    // Over the JSON body limit: a clear 413, nothing stored.
+    let mut huge = visit_body(own);
+    huge["summary"] = json!("家".repeat(800_000));
+    let big = Uuid::new_v4();
+    let (status, err) = post_batch(&srv, &teacher, &[(big, &huge)]).await;
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, Some("too_large")),
+        "{err}"
+    );
+    assert!(err["message"].as_str().unwrap().contains("2 MB"), "{err}");
+    assert_eq!(visit_count(&db.url, big).await, 0);
 
     let county = client_for(&srv, "county").await;
     let (status, err) = post_batch(&srv, &county, &[(Uuid::new_v4(), &body)]).await;
@@ -688,6 +709,61 @@ async fn batches_have_limits_and_officers_may_not_send_them(backend: Backend) {
     let anonymous = srv.fresh_client();
     let (status, _) = post_batch(&srv, &anonymous, &[(Uuid::new_v4(), &body)]).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+    srv.stop().await;
+}
+
+/// The same record twice in one batch (saved, then edited, before the
+/// phone heard back): decided one after the other, as two requests would
+/// be.
+async fn a_batch_may_carry_an_edit_behind_its_first_version(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let srv = TestServer::start(&db).await;
+    let teacher = client_for(&srv, "teacher").await;
+    let own = demo_student(&db.url, "第一小学", "四年级(1)班").await;
+    let (id, other) = (Uuid::new_v4(), Uuid::new_v4());
+    let first = visit_body(own);
+    let mut edit = first.clone();
+    edit["summary"] = json!("补充：家长同意每周检查作业");
+    edit["base_revision"] = json!(1);
+    let mut unbased = first.clone();
+    unbased["summary"] = json!("另一台设备上的改动，没有说明在哪一版上改的");
+    let second = visit_body(own);
+    let batch = [
+        (id, &first),
+        (other, &second),
+        (id, &edit),
+        (id, &unbased),
+        (id, &edit),
+    ];
+    let (status, answer) = post_batch(&srv, &teacher, &batch).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let got: Vec<(u64, Option<i64>)> = answer["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["status"].as_u64().unwrap(),
+                r["saved"]["revision"].as_i64(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (201, Some(1)),
+            (201, Some(1)),
+            (200, Some(2)),
+            (409, None),
+            // The edit again: a replay of revision 2.
+            (200, Some(2)),
+        ]
+    );
+    let (status, stored) = get(&srv, &teacher, &format!("/api/v1/visits/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(stored["summary"], "补充：家长同意每周检查作业");
+    assert_eq!(visit_count(&db.url, id).await, 1);
+    assert_tallies_match_visits(&db.url).await;
     srv.stop().await;
 }
 
@@ -802,5 +878,6 @@ on_both_backends!(
     the_sync_protocol_is_documented,
     a_batch_is_decided_visit_by_visit,
     batches_have_limits_and_officers_may_not_send_them,
+    a_batch_may_carry_an_edit_behind_its_first_version,
     concurrent_batches_neither_block_nor_double_count,
 );

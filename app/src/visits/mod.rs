@@ -16,6 +16,8 @@ pub mod signature;
 #[cfg(feature = "ssr")]
 pub mod api;
 #[cfg(feature = "ssr")]
+mod known;
+#[cfg(feature = "ssr")]
 pub mod lookup;
 #[cfg(feature = "ssr")]
 pub mod plans;

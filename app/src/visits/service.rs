@@ -5,8 +5,14 @@
 //! retries, two tabs). The body hash makes that harmless: the same body
 //! is the same answer, a different body is an edit, accepted only on top
 //! of the revision it was made from.
+//!
+//! A batch is decided and written as a whole: what the checks read is
+//! loaded once (`Known`), new visits go in with one multi-row statement
+//! per table. At the end of a semester a phone hands in dozens of visits,
+//! and per-visit statements were most of the server's time.
 
-use std::collections::BTreeSet;
+use std::collections::HashSet;
+use std::ops::Range;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -16,16 +22,13 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::audit::{self, AuditEntry};
-use crate::auth::Role;
 use crate::auth::current_user::CurrentUser;
-use crate::db::entities::{
-    attachment, student, user, user_role, visit, visit_co_visitor, visit_photo, visit_plan,
-    visit_revision,
-};
+use crate::db::entities::{student, visit, visit_co_visitor, visit_photo, visit_revision};
 use crate::db::is_unique_violation;
+use crate::dropout::tasks::{close_by_visit, closes_tasks};
 use crate::error::AppError;
 use crate::quotas::tallies;
-use crate::semesters::service::semester_for_date;
+use crate::visits::known::Known;
 use crate::visits::lookup::{body_hash, first_error, now};
 use crate::visits::{VisitInput, VisitSaved};
 
@@ -64,42 +67,141 @@ pub async fn put_visits(
     if current.access.staff_schools.is_empty() {
         return Err(AppError::Forbidden);
     }
-    // On SQLite the write lock is taken first, so what each visit reads
+    // Pure work before the write lock is taken.
+    let sent = items
+        .into_iter()
+        .map(|(id, input)| Sent::new(id, input))
+        .collect::<Result<Vec<_>, _>>()?;
+    // On SQLite the write lock is taken first, so what the batch reads
     // cannot change before it writes.
     let txn = crate::db::begin_write(db).await?;
     let mut tallies = tallies::Changes::default();
-    let mut results = Vec::with_capacity(items.len());
-    for (id, input) in items {
-        match save_one(&txn, current, id, &input, &mut tallies).await {
-            Err(AppError::Internal) => return Err(AppError::Internal),
-            result => results.push((id, result)),
-        }
+    let mut answers: Vec<Option<Result<Saved, AppError>>> = sent.iter().map(|_| None).collect();
+    for part in parts(&sent) {
+        save_part(&txn, current, &sent, part, &mut answers, &mut tallies).await?;
     }
     tallies.write(&txn).await?;
     txn.commit().await?;
-    Ok(results)
+    Ok(sent
+        .into_iter()
+        .zip(answers)
+        .map(|(s, answer)| (s.id, answer.unwrap_or_else(|| Err(raced()))))
+        .collect())
 }
 
-async fn save_one(
-    txn: &DatabaseTransaction,
-    current: &CurrentUser,
+/// One visit as sent, with the hash that recognises it sent again.
+struct Sent {
     id: Uuid,
-    input: &VisitInput,
-    tallies: &mut tallies::Changes,
-) -> Result<Saved, AppError> {
-    let mut canonical = input.clone();
-    canonical.base_revision = None;
-    let (hash, body) = body_hash(&canonical)?;
-    // A lost race (another request stored this id, or the next revision,
-    // first) is decided again against what the winner stored.
-    for _ in 0..3 {
-        if let Some(saved) = attempt(txn, current, id, input, &hash, &body, tallies).await? {
-            return Ok(saved);
+    input: VisitInput,
+    hash: String,
+    /// The stored revision's body (the input without `base_revision`).
+    body: String,
+}
+
+impl Sent {
+    fn new(id: Uuid, input: VisitInput) -> Result<Self, AppError> {
+        let mut canonical = input.clone();
+        canonical.base_revision = None;
+        let (hash, body) = body_hash(&canonical)?;
+        Ok(Sent {
+            id,
+            input,
+            hash,
+            body,
+        })
+    }
+}
+
+/// The batch cut into runs in which no id comes twice: a later send of
+/// the same id (an edit right behind its first version) must be decided
+/// against what the earlier one stored, as if sent one after the other.
+fn parts(sent: &[Sent]) -> Vec<Range<usize>> {
+    let mut parts = Vec::new();
+    let mut seen = HashSet::new();
+    let mut start = 0;
+    for (i, s) in sent.iter().enumerate() {
+        if !seen.insert(s.id) {
+            parts.push(start..i);
+            seen.clear();
+            seen.insert(s.id);
+            start = i;
         }
     }
-    Err(AppError::Conflict {
+    if start < sent.len() {
+        parts.push(start..sent.len());
+    }
+    parts
+}
+
+fn raced() -> AppError {
+    AppError::Conflict {
         message: "该家访记录正在其他设备上同时保存，请稍后重试".into(),
-    })
+    }
+}
+
+/// Decides and writes one run of the batch. A lost race (on PostgreSQL,
+/// another request stored one of these ids, or the next revision, first)
+/// is decided again against what the winner stored; what still loses
+/// after three tries is left unanswered (a conflict).
+async fn save_part(
+    txn: &DatabaseTransaction,
+    current: &CurrentUser,
+    sent: &[Sent],
+    part: Range<usize>,
+    answers: &mut [Option<Result<Saved, AppError>>],
+    tallies: &mut tallies::Changes,
+) -> Result<(), AppError> {
+    let mut pending: Vec<usize> = part.collect();
+    for _ in 0..3 {
+        if pending.is_empty() {
+            break;
+        }
+        let batch: Vec<(Uuid, &VisitInput)> = pending
+            .iter()
+            .map(|&i| (sent[i].id, &sent[i].input))
+            .collect();
+        let known = Known::load(txn, &batch).await?;
+        let now = now();
+        let mut creates = Vec::new();
+        let mut updates = Vec::new();
+        for &i in &pending {
+            match decide(&known, current, &sent[i], now) {
+                Ok(Decision::Answer(saved)) => answers[i] = Some(Ok(saved)),
+                Ok(Decision::Create(row)) => creates.push((i, row)),
+                Ok(Decision::Update(row, old)) => updates.push((i, row, old)),
+                Err(err) => answers[i] = Some(Err(err)),
+            }
+        }
+        let mut lost = Vec::new();
+        if create(txn, current, creates.iter().map(|(_, row)| row)).await? {
+            for (i, row) in &creates {
+                tallies.add(None, Some(&row.credits(current)));
+                answers[*i] = Some(Ok(Saved {
+                    created: true,
+                    saved: row.saved(1),
+                }));
+            }
+        } else {
+            lost.extend(creates.iter().map(|(i, _)| *i));
+        }
+        for (i, row, old) in updates {
+            match update(txn, current, &row, old, tallies).await? {
+                Some(saved) => answers[i] = Some(Ok(saved)),
+                None => lost.push(i),
+            }
+        }
+        lost.sort_unstable();
+        pending = lost;
+    }
+    Ok(())
+}
+
+enum Decision<'a> {
+    /// A replay: answered as the first time.
+    Answer(Saved),
+    Create(Row<'a>),
+    /// An edit on top of the stored revision.
+    Update(Row<'a>, &'a visit::Model),
 }
 
 fn saved_of(v: &visit::Model) -> VisitSaved {
@@ -112,188 +214,60 @@ fn saved_of(v: &visit::Model) -> VisitSaved {
     }
 }
 
-/// One try; `Ok(None)` when a concurrent request won a race.
-async fn attempt(
-    db: &DatabaseTransaction,
+/// What `PUT /api/v1/visits/{id}` answers, from what the batch loaded.
+fn decide<'a>(
+    known: &'a Known,
     current: &CurrentUser,
-    id: Uuid,
-    input: &VisitInput,
-    hash: &str,
-    body: &str,
-    tallies: &mut tallies::Changes,
-) -> Result<Option<Saved>, AppError> {
-    let existing = visit::Entity::find_by_id(id).one(db).await?;
-    if let Some(v) = &existing {
+    sent: &'a Sent,
+    now: DateTime<Utc>,
+) -> Result<Decision<'a>, AppError> {
+    let existing = known.visits.get(&sent.id);
+    if let Some(v) = existing {
         if v.visitor_id != current.user.id {
             return Err(AppError::Forbidden);
         }
         // A replay: answered as the first time, whatever changed since
         // (the record was checked when it was stored).
-        if v.body_hash == hash {
-            return Ok(Some(Saved {
+        if v.body_hash == sent.hash {
+            return Ok(Decision::Answer(Saved {
                 created: false,
                 saved: saved_of(v),
             }));
         }
     }
+    let input = &sent.input;
     first_error(input.validate(Utc::now()))?;
-    let student = visitable_student(db, current, input.student_id).await?;
-    check_co_visitors(db, current, &student, &input.co_visitor_ids).await?;
-    check_attachments(db, input).await?;
-    check_plan(db, &student, input.plan_id).await?;
+    let student = known.visitable_student(current, input.student_id)?;
+    known.check_co_visitors(current, student, &input.co_visitor_ids)?;
+    known.check_attachments(input)?;
+    known.check_plan(student, input.plan_id)?;
 
     let visit_date = input
         .visited_at
         .with_timezone(&chrono_tz::Asia::Shanghai)
         .date_naive();
-    let semester_id = semester_for_date(db, student.school_id, visit_date)
-        .await?
-        .map(|s| s.id);
-    let now = now();
     let row = Row {
-        id,
+        id: sent.id,
         input,
-        student: &student,
+        student,
         visit_date,
-        semester_id,
-        hash,
+        semester_id: known
+            .semesters
+            .on(student.school_id, visit_date)
+            .map(|s| s.id),
+        hash: &sent.hash,
+        body: &sent.body,
         now,
     };
     match existing {
-        None => create(db, current, &row, body, tallies).await,
-        Some(v) if input.base_revision == Some(v.revision) => {
-            update(db, current, &row, body, v, tallies).await
-        }
+        None => Ok(Decision::Create(row)),
+        Some(v) if input.base_revision == Some(v.revision) => Ok(Decision::Update(row, v)),
         Some(v) => Err(AppError::Conflict {
             message: format!(
                 "该家访记录已被修改（服务器上是第 {} 版），请刷新后在最新版本上修改",
                 v.revision
             ),
         }),
-    }
-}
-
-/// The student, if the caller may record a visit to them (unknown ids get
-/// the same answer as other people's students).
-async fn visitable_student(
-    db: &DatabaseTransaction,
-    current: &CurrentUser,
-    student_id: i32,
-) -> Result<student::Model, AppError> {
-    student::Entity::find_by_id(student_id)
-        .one(db)
-        .await?
-        .filter(|s| current.access.can_visit_student(s))
-        .ok_or(AppError::Forbidden)
-}
-
-/// Co-visitors are active staff of the student's school, not the visitor.
-async fn check_co_visitors(
-    db: &DatabaseTransaction,
-    current: &CurrentUser,
-    student: &student::Model,
-    ids: &[i32],
-) -> Result<(), AppError> {
-    if ids.contains(&current.user.id) {
-        return Err(AppError::invalid(
-            "co_visitor_ids",
-            "同行人员不能包括记录人本人",
-        ));
-    }
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let staff: BTreeSet<i32> = user_role::Entity::find()
-        .filter(user_role::Column::UserId.is_in(ids.iter().copied()))
-        .filter(user_role::Column::SchoolId.eq(student.school_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .filter(|r| Role::from_code(&r.role).is_some_and(|r| !r.is_officer()))
-        .map(|r| r.user_id)
-        .collect();
-    let active: BTreeSet<i32> = user::Entity::find()
-        .filter(user::Column::Id.is_in(staff))
-        .filter(user::Column::IsActive.eq(true))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| u.id)
-        .collect();
-    let unknown: Vec<String> = ids
-        .iter()
-        .filter(|id| !active.contains(id))
-        .map(ToString::to_string)
-        .collect();
-    if unknown.is_empty() {
-        Ok(())
-    } else {
-        Err(AppError::invalid(
-            "co_visitor_ids",
-            format!(
-                "同行人员须为本校在职教职工（编号 {} 不是）",
-                unknown.join("、")
-            ),
-        ))
-    }
-}
-
-/// Photos and the signature must have been uploaded first (the phone
-/// sends them before the visit); the message names what is missing.
-async fn check_attachments(db: &DatabaseTransaction, input: &VisitInput) -> Result<(), AppError> {
-    let wanted: BTreeSet<&str> = input
-        .photos
-        .iter()
-        .map(String::as_str)
-        .chain(input.signature.as_deref())
-        .collect();
-    if wanted.is_empty() {
-        return Ok(());
-    }
-    let present: BTreeSet<String> = attachment::Entity::find()
-        .filter(attachment::Column::Sha256.is_in(wanted.iter().copied()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|a| a.sha256)
-        .collect();
-    let missing: Vec<&str> = input
-        .photos
-        .iter()
-        .map(String::as_str)
-        .filter(|p| !present.contains(*p))
-        .collect();
-    if !missing.is_empty() {
-        return Err(AppError::invalid(
-            "photos",
-            format!("以下照片尚未上传，请先上传：{}", missing.join("、")),
-        ));
-    }
-    match input.signature.as_deref() {
-        Some(sig) if !present.contains(sig) => Err(AppError::invalid(
-            "signature",
-            format!("家长签名尚未上传，请先上传：{sig}"),
-        )),
-        _ => Ok(()),
-    }
-}
-
-/// A 拟家访 report this visit answers must be about the same student.
-async fn check_plan(
-    db: &DatabaseTransaction,
-    student: &student::Model,
-    plan_id: Option<Uuid>,
-) -> Result<(), AppError> {
-    let Some(plan_id) = plan_id else {
-        return Ok(());
-    };
-    let plan = visit_plan::Entity::find_by_id(plan_id).one(db).await?;
-    match plan {
-        Some(p) if p.student_id == student.id && p.school_id == student.school_id => Ok(()),
-        _ => Err(AppError::invalid(
-            "plan_id",
-            "所选拟家访报告不存在或不是该学生的",
-        )),
     }
 }
 
@@ -305,6 +279,7 @@ struct Row<'a> {
     visit_date: chrono::NaiveDate,
     semester_id: Option<i32>,
     hash: &'a str,
+    body: &'a str,
     now: DateTime<Utc>,
 }
 
@@ -374,49 +349,59 @@ impl Row<'_> {
     }
 }
 
-/// Each save runs in a savepoint of the batch: a failure part-way
-/// (a lost race) undoes only this visit's rows.
-async fn create(
+/// The batch's new visits, with one statement per table, in a savepoint
+/// of the batch. `false` (nothing written) when another request stored one
+/// of these ids first: the caller decides them again.
+async fn create<'a>(
     db: &DatabaseTransaction,
     current: &CurrentUser,
-    row: &Row<'_>,
-    body: &str,
-    tallies: &mut tallies::Changes,
-) -> Result<Option<Saved>, AppError> {
+    rows: impl Iterator<Item = &'a Row<'a>>,
+) -> Result<bool, AppError> {
+    let mut rows: Vec<(&Row, i32)> = rows.map(|row| (row, 1)).collect();
+    // In id order: two batches holding some of the same new ids (a retry
+    // racing its original) lock them in the same order on PostgreSQL, so
+    // one waits for the other instead of both deadlocking.
+    rows.sort_by_key(|(row, _)| row.id);
+    if rows.is_empty() {
+        return Ok(true);
+    }
+    let models: Vec<visit::ActiveModel> = rows
+        .iter()
+        .map(|(row, _)| {
+            let mut model = row.content();
+            model.id = Set(row.id);
+            model.visitor_id = Set(current.user.id);
+            model.revision = Set(1);
+            model.created_at = Set(row.now);
+            model
+        })
+        .collect();
     let txn = db.begin().await?;
-    let mut model = row.content();
-    model.id = Set(row.id);
-    model.visitor_id = Set(current.user.id);
-    model.revision = Set(1);
-    model.created_at = Set(row.now);
-    // The first statement writes, so on SQLite a concurrent twin waits for
-    // the lock and then sees the primary key taken (rather than failing on
-    // a stale read snapshot).
-    match visit::Entity::insert(model)
+    match visit::Entity::insert_many(models)
         .exec_without_returning(&txn)
         .await
     {
         Ok(_) => {}
-        Err(err) if is_unique_violation(&err) => return Ok(None),
+        Err(err) if is_unique_violation(&err) => {
+            txn.rollback().await?;
+            return Ok(false);
+        }
         Err(err) => return Err(err.into()),
     }
-    write_children(&txn, current, row, body, 1).await?;
-    record(&txn, current, row, "visit.create", 1).await?;
-    crate::dropout::tasks::close_by_visit(&txn, row.id).await?;
+    write_children(&txn, current, &rows).await?;
+    record(&txn, current, &rows, "visit.create").await?;
+    close_tasks(&txn, &rows).await?;
     txn.commit().await?;
-    tallies.add(None, Some(&row.credits(current)));
-    Ok(Some(Saved {
-        created: true,
-        saved: row.saved(1),
-    }))
+    Ok(true)
 }
 
+/// An edit, in a savepoint of the batch. `None` (nothing written) when a
+/// concurrent edit got there first.
 async fn update(
     db: &DatabaseTransaction,
     current: &CurrentUser,
     row: &Row<'_>,
-    body: &str,
-    old: visit::Model,
+    old: &visit::Model,
     tallies: &mut tallies::Changes,
 ) -> Result<Option<Saved>, AppError> {
     let revision = old.revision + 1;
@@ -434,9 +419,10 @@ async fn update(
         .exec(&txn)
         .await?;
     if result.rows_affected != 1 {
+        txn.rollback().await?;
         return Ok(None);
     }
-    let before = tallies::Credits::of_stored(&txn, &old).await?;
+    let before = tallies::Credits::of_stored(&txn, old).await?;
     visit_photo::Entity::delete_many()
         .filter(visit_photo::Column::VisitId.eq(row.id))
         .exec(&txn)
@@ -445,13 +431,17 @@ async fn update(
         .filter(visit_co_visitor::Column::VisitId.eq(row.id))
         .exec(&txn)
         .await?;
-    match write_children(&txn, current, row, body, revision).await {
-        Err(WriteError::Raced) => return Ok(None),
+    let rows = [(row, revision)];
+    match write_children(&txn, current, &rows).await {
+        Err(WriteError::Raced) => {
+            txn.rollback().await?;
+            return Ok(None);
+        }
         Err(WriteError::App(e)) => return Err(e),
         Ok(()) => {}
     }
-    record(&txn, current, row, "visit.update", revision).await?;
-    crate::dropout::tasks::close_by_visit(&txn, row.id).await?;
+    record(&txn, current, &rows, "visit.update").await?;
+    close_tasks(&txn, &rows).await?;
     txn.commit().await?;
     tallies.add(Some(&before), Some(&row.credits(current)));
     Ok(Some(Saved {
@@ -479,31 +469,31 @@ impl From<sea_orm::DbErr> for WriteError {
 impl From<WriteError> for AppError {
     fn from(err: WriteError) -> Self {
         match err {
-            WriteError::Raced => AppError::Conflict {
-                message: "该家访记录正在其他设备上同时保存，请稍后重试".into(),
-            },
+            WriteError::Raced => raced(),
             WriteError::App(e) => e,
         }
     }
 }
 
-/// Photos, co-visitors and the revision (kept for good: the history).
+/// Photos, co-visitors and the revision (kept for good: the history) of
+/// saved visits, each with the revision it was saved as.
 async fn write_children(
     txn: &DatabaseTransaction,
     current: &CurrentUser,
-    row: &Row<'_>,
-    body: &str,
-    revision: i32,
+    rows: &[(&Row<'_>, i32)],
 ) -> Result<(), WriteError> {
-    let photos: Vec<visit_photo::ActiveModel> = row
-        .input
-        .photos
+    let photos: Vec<visit_photo::ActiveModel> = rows
         .iter()
-        .zip(0..)
-        .map(|(sha, position)| visit_photo::ActiveModel {
-            visit_id: Set(row.id),
-            position: Set(position),
-            sha256: Set(sha.clone()),
+        .flat_map(|(row, _)| {
+            row.input
+                .photos
+                .iter()
+                .zip(0..)
+                .map(|(sha, position)| visit_photo::ActiveModel {
+                    visit_id: Set(row.id),
+                    position: Set(position),
+                    sha256: Set(sha.clone()),
+                })
         })
         .collect();
     if !photos.is_empty() {
@@ -511,13 +501,16 @@ async fn write_children(
             .exec_without_returning(txn)
             .await?;
     }
-    let co_visitors: Vec<visit_co_visitor::ActiveModel> = row
-        .input
-        .co_visitor_ids
+    let co_visitors: Vec<visit_co_visitor::ActiveModel> = rows
         .iter()
-        .map(|user_id| visit_co_visitor::ActiveModel {
-            visit_id: Set(row.id),
-            user_id: Set(*user_id),
+        .flat_map(|(row, _)| {
+            row.input
+                .co_visitor_ids
+                .iter()
+                .map(|user_id| visit_co_visitor::ActiveModel {
+                    visit_id: Set(row.id),
+                    user_id: Set(*user_id),
+                })
         })
         .collect();
     if !co_visitors.is_empty() {
@@ -525,16 +518,20 @@ async fn write_children(
             .exec_without_returning(txn)
             .await?;
     }
-    visit_revision::Entity::insert(visit_revision::ActiveModel {
-        visit_id: Set(row.id),
-        revision: Set(revision),
-        body: Set(body.to_owned()),
-        body_hash: Set(row.hash.to_owned()),
-        saved_by: Set(current.user.id),
-        saved_at: Set(row.now),
-    })
-    .exec_without_returning(txn)
-    .await?;
+    let revisions: Vec<visit_revision::ActiveModel> = rows
+        .iter()
+        .map(|(row, revision)| visit_revision::ActiveModel {
+            visit_id: Set(row.id),
+            revision: Set(*revision),
+            body: Set(row.body.to_owned()),
+            body_hash: Set(row.hash.to_owned()),
+            saved_by: Set(current.user.id),
+            saved_at: Set(row.now),
+        })
+        .collect();
+    visit_revision::Entity::insert_many(revisions)
+        .exec_without_returning(txn)
+        .await?;
     Ok(())
 }
 
@@ -542,13 +539,12 @@ async fn write_children(
 async fn record(
     txn: &DatabaseTransaction,
     current: &CurrentUser,
-    row: &Row<'_>,
+    rows: &[(&Row<'_>, i32)],
     action: &str,
-    revision: i32,
 ) -> Result<(), AppError> {
-    audit::record(
+    audit::record_all(
         txn,
-        AuditEntry {
+        rows.iter().map(|(row, revision)| AuditEntry {
             actor_id: Some(current.user.id),
             school_id: Some(row.student.school_id),
             action,
@@ -558,7 +554,17 @@ async fn record(
                 "student_id": row.student.id,
                 "revision": revision,
             })),
-        },
+        }),
     )
     .await
+}
+
+/// A visit about an absence closes the ladder's visit tasks it answers.
+async fn close_tasks(txn: &DatabaseTransaction, rows: &[(&Row<'_>, i32)]) -> Result<(), AppError> {
+    for (row, _) in rows {
+        if closes_tasks(row.input.reason.code()) {
+            close_by_visit(txn, row.id).await?;
+        }
+    }
+    Ok(())
 }
