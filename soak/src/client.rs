@@ -78,8 +78,30 @@ fn error_of(status: u16, body: ErrorBody) -> ClientError {
     }
 }
 
-/// How many records the engine sends in one batch (`SYNC_BATCH_VISITS`).
-pub const VISITS_PER_BATCH: usize = 10;
+/// The engine's batches (`app::visits::sync_batches`): at most this many
+/// records...
+pub const VISITS_PER_BATCH: usize = 100;
+/// ...with at most this many photos and signatures still to send.
+pub const FILES_PER_BATCH: usize = 20;
+
+/// The outbox cut into the engine's batches, in order (the engine's JSON
+/// size limit never binds on these short records).
+pub fn batches<T>(items: &[T], files: impl Fn(&T) -> usize) -> Vec<&[T]> {
+    let mut out = Vec::new();
+    let (mut start, mut sum) = (0, 0);
+    for (i, item) in items.iter().enumerate() {
+        let f = files(item);
+        if i > start && (i - start == VISITS_PER_BATCH || sum + f > FILES_PER_BATCH) {
+            out.push(&items[start..i]);
+            (start, sum) = (i, 0);
+        }
+        sum += f;
+    }
+    if start < items.len() {
+        out.push(&items[start..]);
+    }
+    out
+}
 
 /// The answer to `POST /api/v1/visits/batch`.
 #[derive(Deserialize, Debug)]
@@ -438,7 +460,15 @@ impl Device {
             .filter(|&i| self.visits[i].wanted(include_failed))
             .collect();
         order.sort_by_key(|&i| self.visits[i].updated_at);
-        for group in order.chunks(VISITS_PER_BATCH) {
+        let files = |&i: &usize| {
+            let v = &self.visits[i];
+            v.photos
+                .iter()
+                .chain(std::iter::once(&v.signature))
+                .filter(|b| !b.uploaded)
+                .count()
+        };
+        for group in batches(&order, files) {
             if !self.send_group(group, &mut outcome).await {
                 break;
             }

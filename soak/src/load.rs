@@ -15,9 +15,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::{Barrier, Semaphore};
 
-use crate::client::{
-    Api, BatchResults, ClientError, LocalVisit, VISITS_PER_BATCH, backoff_ms, batch_body,
-};
+use crate::client::{Api, BatchResults, ClientError, LocalVisit, backoff_ms, batch_body, batches};
 use crate::media::{self, Blob};
 use crate::server::{Scratch, Server, ServerSpec, free_port, fresh_database};
 
@@ -379,7 +377,7 @@ async fn hand_in(
             )
         })
         .collect();
-    for group in visits.chunks(VISITS_PER_BATCH) {
+    for group in batches(&visits, |v| v.photos.len() + 1) {
         for visit in group {
             let files: Vec<(&'static str, Blob)> = visit
                 .photos

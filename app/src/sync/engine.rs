@@ -159,7 +159,7 @@ async fn pass(status: SyncStatus, include_failed: bool) -> Result<Outcome, AppEr
         let mut visits: Vec<LocalVisit> = store.all(VISITS).await?;
         visits.retain(|v| wanted(v.state, include_failed));
         visits.sort_by(|a, b| a.updated_at_ms.total_cmp(&b.updated_at_ms));
-        for group in visits.chunks(crate::visits::SYNC_BATCH_VISITS) {
+        for group in crate::visits::sync_batches(&visits, LocalVisit::batch_cost) {
             if !send_visits(&store, status, group, &mut outcome).await? {
                 break;
             }

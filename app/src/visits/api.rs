@@ -40,7 +40,7 @@ pub async fn put_visit(
     Ok((created_or_ok(saved.created), Json(saved.saved)))
 }
 
-/// Save up to 20 visits in one request (one transaction): what the phone
+/// Save up to 100 visits in one request (one transaction): what the phone
 /// sends when it has several records waiting. Each visit is decided as
 /// `PUT /api/v1/visits/{id}` would decide it and gets the status and body
 /// that would have answered it; a refused visit does not stop the others.
@@ -50,7 +50,8 @@ pub async fn put_visit(
     responses(
         (status = 200, description = "One result per visit, in the order sent", body = BatchResults),
         (status = 403, description = "An officer (officers only read)", body = ErrorBody),
-        (status = 422, description = "No visits, or more than 20", body = ErrorBody),
+        (status = 413, description = "Over 2 MB of JSON", body = ErrorBody),
+        (status = 422, description = "No visits, or more than 100", body = ErrorBody),
     ))]
 pub async fn post_visit_batch(
     State(state): State<AppState>,

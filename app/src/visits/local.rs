@@ -6,7 +6,9 @@ use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::visits::model::{FieldError, PlanInput, VisitInput, VisitMode, VisitReason, VisitView};
+use crate::visits::model::{
+    BatchCost, FieldError, PlanInput, VisitInput, VisitMode, VisitReason, VisitView,
+};
 
 /// Where a record is on its way to the server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -274,6 +276,15 @@ impl LocalVisit {
             .iter()
             .chain(self.signature.iter())
             .filter(|b| !b.uploaded)
+    }
+
+    /// What this record adds to a sync batch (`sync_batches`): about its
+    /// JSON, and the files it still has to send first.
+    pub fn batch_cost(&self) -> BatchCost {
+        BatchCost {
+            bytes: serde_json::to_vec(&self.form).map_or(0, |json| json.len()),
+            files: self.files_to_upload().count(),
+        }
     }
 }
 

@@ -345,21 +345,66 @@ pub struct VisitSaved {
     pub saved_at: DateTime<Utc>,
 }
 
-/// The most visits one batch may carry: even with every text field full
-/// (and every character escaped) a batch stays under the API's 2 MB body
-/// limit.
-pub const MAX_BATCH_VISITS: usize = 20;
+/// The most visits one batch may carry. A batch's body must also fit the
+/// API's 2 MB JSON limit (a bigger one is refused with 413).
+pub const MAX_BATCH_VISITS: usize = 100;
 
-/// How many records the phone sends in one batch: fewer than the limit,
-/// so on a slow link confirmations come in steps while photos go up.
-pub const SYNC_BATCH_VISITS: usize = 10;
+/// The phone's batches: as many visits as the server takes, so a hand-in
+/// of a semester's visits costs few requests (the server writes a batch
+/// with a handful of statements per table, whatever its size)...
+pub const SYNC_BATCH_VISITS: usize = MAX_BATCH_VISITS;
+/// ...at most this much JSON (a quarter of the body limit; a visit with
+/// every text field full is about 100 KB)...
+pub const SYNC_BATCH_BYTES: usize = 512 * 1024;
+/// ...and at most this many photos and signatures to go up before it, so
+/// on a slow link confirmations come in steps while photos go up.
+pub const SYNC_BATCH_FILES: usize = 20;
+
+/// What one record adds to a batch: its JSON bytes and its files.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BatchCost {
+    pub bytes: usize,
+    pub files: usize,
+}
+
+impl BatchCost {
+    pub fn of(input: &VisitInput) -> Self {
+        BatchCost {
+            bytes: serde_json::to_vec(input).map_or(0, |json| json.len()),
+            files: input.photos.len() + usize::from(input.signature.is_some()),
+        }
+    }
+}
+
+/// The phone's outbox cut into batches, in order: each as long as the
+/// limits above allow (a record over a limit on its own goes alone).
+pub fn sync_batches<T>(items: &[T], cost: impl Fn(&T) -> BatchCost) -> Vec<&[T]> {
+    let mut batches = Vec::new();
+    let (mut start, mut sum) = (0, BatchCost::default());
+    for (i, item) in items.iter().enumerate() {
+        let c = cost(item);
+        let fits = i - start < SYNC_BATCH_VISITS
+            && sum.bytes + c.bytes <= SYNC_BATCH_BYTES
+            && sum.files + c.files <= SYNC_BATCH_FILES;
+        if i > start && !fits {
+            batches.push(&items[start..i]);
+            (start, sum) = (i, BatchCost::default());
+        }
+        sum.bytes += c.bytes;
+        sum.files += c.files;
+    }
+    if start < items.len() {
+        batches.push(&items[start..]);
+    }
+    batches
+}
 
 /// The body of `POST /api/v1/visits/batch`: several visits from one phone,
 /// each as it would be sent to `PUT /api/v1/visits/{id}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct VisitBatch {
-    /// 1 to 20 visits.
+    /// 1 to 100 visits (`MAX_BATCH_VISITS`), at most 2 MB of JSON.
     pub visits: Vec<BatchVisit>,
 }
 
@@ -583,5 +628,62 @@ mod tests {
         .unwrap();
         assert_eq!(parsed.mode, VisitMode::Phone);
         assert!(parsed.photos.is_empty() && parsed.signature.is_none());
+    }
+
+    proptest::proptest! {
+        /// Batches keep the outbox's order, leave nothing out, stay within
+        /// every limit (a record over one goes alone), and are as long as
+        /// the limits allow.
+        #[test]
+        fn sync_batches_cover_the_outbox_within_the_limits(
+            costs in proptest::collection::vec((0usize..200_000, 0usize..25), 0..300)
+        ) {
+            let costs: Vec<BatchCost> = costs
+                .into_iter()
+                .map(|(bytes, files)| BatchCost { bytes, files })
+                .collect();
+            let batches = sync_batches(&costs, |c| *c);
+            let joined: Vec<BatchCost> = batches.iter().flat_map(|b| b.iter().copied()).collect();
+            proptest::prop_assert_eq!(&joined, &costs);
+            let total = |b: &[BatchCost]| {
+                (b.len(), b.iter().map(|c| c.bytes).sum::<usize>(), b.iter().map(|c| c.files).sum::<usize>())
+            };
+            let within = |(n, bytes, files): (usize, usize, usize)| {
+                n <= SYNC_BATCH_VISITS && bytes <= SYNC_BATCH_BYTES && files <= SYNC_BATCH_FILES
+            };
+            for (i, batch) in batches.iter().enumerate() {
+                proptest::prop_assert!(!batch.is_empty());
+                proptest::prop_assert!(batch.len() == 1 || within(total(batch)));
+                if let Some(next) = batches.get(i + 1) {
+                    let mut longer = batch.to_vec();
+                    longer.push(next[0]);
+                    proptest::prop_assert!(!within(total(&longer)), "batch {} could take one more", i);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn an_outbox_of_plain_visits_goes_in_batches_of_a_hundred() {
+        let mut plain = input();
+        plain.photos.clear();
+        plain.signature = None;
+        assert_eq!(BatchCost::of(&plain).files, 0);
+        let outbox = vec![plain.clone(); 220];
+        let sizes: Vec<usize> = sync_batches(&outbox, BatchCost::of)
+            .iter()
+            .map(|b| b.len())
+            .collect();
+        assert_eq!(sizes, [100, 100, 20]);
+        // Two photos and a signature each: twenty files to a batch.
+        let mut signed = plain;
+        signed.photos = vec!["ab".repeat(32), "cd".repeat(32)];
+        signed.signature = Some("ef".repeat(32));
+        let outbox = vec![signed; 10];
+        let sizes: Vec<usize> = sync_batches(&outbox, BatchCost::of)
+            .iter()
+            .map(|b| b.len())
+            .collect();
+        assert_eq!(sizes, [6, 4]);
     }
 }
