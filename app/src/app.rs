@@ -99,13 +99,16 @@ fn start_sync(sync: crate::sync::SyncStatus) {
     {
         let me = expect_context::<crate::auth::pages::Auth>().me;
         Effect::new(move |_| {
-            let id = match me.get() {
-                Some(Ok(Some(me))) if !me.must_change_password => Some(me.id),
-                _ => None,
+            let (id, records) = match me.get() {
+                Some(Ok(Some(me))) if !me.must_change_password => {
+                    (Some(me.id), me.records_visits())
+                }
+                _ => (None, false),
             };
+            sync.records_visits.set(records);
             if sync.user_id.get_untracked() != id {
                 sync.user_id.set(id);
-                if let Some(id) = id {
+                if let Some(id) = id.filter(|_| records) {
                     cache_offline_pages(id);
                 }
             }

@@ -2,6 +2,15 @@ import { expect, test } from '@playwright/test';
 import { login } from '../fixtures/app';
 
 test('县教育局设置下学期，重叠日期用中文提示；各校完成情况可查看、可下钻；家访页面不给教育部门表单', async ({ page }) => {
+  // The phone-side teacher caches (roster, quota, tasks) are not for an
+  // officer: a county's roster has no place on a device.
+  const teacherCaches: string[] = [];
+  page.on('request', (req) => {
+    const path = new URL(req.url()).pathname;
+    if (['/api/v1/students', '/api/v1/quota', '/api/v1/colleagues', '/api/v1/absence-tasks'].includes(path)) {
+      teacherCaches.push(path);
+    }
+  });
   await login(page, 'county');
   await page.goto('/semesters');
   const form = page.getByTestId('semester-form');
@@ -35,4 +44,5 @@ test('县教育局设置下学期，重叠日期用中文提示；各校完成�
     await expect(page.getByTestId('officer-notice')).toBeVisible();
     await expect(page.getByTestId('new-visit')).toHaveCount(0);
   }
+  expect(teacherCaches).toEqual([]);
 });

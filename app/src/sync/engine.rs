@@ -164,7 +164,7 @@ async fn pass(status: SyncStatus, include_failed: bool) -> Result<Outcome, AppEr
                 break;
             }
         }
-        if outcome.retry_attempts.is_none() {
+        if outcome.retry_attempts.is_none() && status.records_visits.get_untracked() {
             refresh_cache(&store).await;
             status.touch();
         }

@@ -6,6 +6,9 @@ use leptos::prelude::*;
 pub struct SyncStatus {
     /// Whose records are on the device (each account has its own database).
     pub user_id: RwSignal<Option<i32>>,
+    /// The account records visits (school staff). An officer's device
+    /// keeps no teacher caches: the county's roster is not for a phone.
+    pub records_visits: RwSignal<bool>,
     /// Records saved by the teacher but not yet confirmed by the server.
     pub pending: RwSignal<usize>,
     /// A sync pass is running.
@@ -36,6 +39,7 @@ impl SyncStatus {
 pub fn provide_sync_status() -> SyncStatus {
     let status = SyncStatus {
         user_id: RwSignal::new(None),
+        records_visits: RwSignal::new(false),
         pending: RwSignal::new(0),
         running: RwSignal::new(false),
         progress: RwSignal::new(None),
