@@ -15,6 +15,9 @@ use reqwest::StatusCode;
 /// Copies of each page requested at once.
 const AT_ONCE: usize = 12;
 
+/// A page takes well under a second; a busy CI machine gets a lot more.
+const PAGE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// Panics in the server's tasks: the server runs in this test process, and
 /// a panic in a server task only shows as a cut connection.
 static PANICS: AtomicUsize = AtomicUsize::new(0);
@@ -56,17 +59,18 @@ async fn every_page_renders_whole_under_concurrency(backend: Backend) {
                 .map(|_| {
                     let (client, url) = (client.clone(), srv.url(page));
                     tokio::spawn(async move {
-                        let res = client.get(url).send().await?;
+                        // A page that never finishes fails here, with its
+                        // name, instead of hanging the test run.
+                        let res = client.get(url).timeout(PAGE_TIMEOUT).send().await?;
                         let status = res.status();
                         Ok::<_, reqwest::Error>((status, res.text().await?))
                     })
                 })
                 .collect();
             for fetch in fetches {
-                let (status, body) = fetch
-                    .await
-                    .expect("fetch task")
-                    .unwrap_or_else(|e| panic!("{user} {page}: the page was cut off: {e}"));
+                let (status, body) = fetch.await.expect("fetch task").unwrap_or_else(|e| {
+                    panic!("{user} {page}: the page was cut off or stuck: {e}")
+                });
                 // Redirects (a page for other roles) are followed to a page.
                 // A page whose data the user may not see is a 200 page that
                 // says so, however quickly its data call is refused.
