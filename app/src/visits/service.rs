@@ -236,7 +236,7 @@ fn decide<'a>(
         }
     }
     let input = &sent.input;
-    first_error(input.validate(Utc::now()))?;
+    first_error(input.validate(now))?;
     let student = known.visitable_student(current, input.student_id)?;
     known.check_co_visitors(current, student, &input.co_visitor_ids)?;
     known.check_attachments(input)?;
